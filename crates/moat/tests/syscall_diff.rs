@@ -1,0 +1,397 @@
+//! Differential syscall tests.
+//!
+//! Every C program in `tests/syscalls/` is compiled with `gcc -static -O1` into a busybox
+//! rootfs under the cargo target tmpdir, then run twice:
+//!
+//! * under `moat do --rootfs <rootfs> -- /<program>`, and
+//! * on the host, chrooted into the same rootfs (twice: the two host runs must agree,
+//!   which catches tests that print something run-dependent).
+//!
+//! Stdout and the exit status (moat exits 128+N for a program killed by signal N) must be
+//! identical; stderr is not compared. The moat run goes first, so the host run's writes
+//! into the rootfs cannot be seen by it; after the moat run no `/tmp/<program>*` entry
+//! may exist in the rootfs on the host (the sandbox must not write through).
+//!
+//! Environment knobs:
+//! * `MOAT_SYSCALL_HOST_ONLY=1` skips the moat run (to validate a new test on the host).
+//! * `MOAT_SYSCALL_TIMEOUT=<seconds>` changes the per-run timeout (default 20).
+//!
+//! Needs root (for chroot and mknod), gcc with static glibc, and busybox-static.
+
+#[path = "common/rootfs.rs"]
+mod rootfs;
+
+use std::collections::BTreeSet;
+use std::fmt;
+use std::fs;
+use std::io::Read;
+use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// Lists the programs: one `#[test]` each, named after its `tests/syscalls/<name>.c`.
+macro_rules! syscall_tests {
+    ($($name:ident),* $(,)?) => {
+        $(
+            #[test]
+            fn $name() {
+                check_program(stringify!($name));
+            }
+        )*
+        /// Every program the macro made a test for.
+        const PROGRAMS: &[&str] = &[$(stringify!($name)),*];
+    };
+}
+
+syscall_tests! {
+    fd_dup,
+}
+
+/// Fails when a `.c` file exists without a test, or a test names a missing file.
+#[test]
+fn every_program_has_a_test() {
+    let dir = suite_dir();
+    let on_disk: BTreeSet<String> = fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("reading {}: {e}", dir.display()))
+        .filter_map(|entry| entry.ok())
+        .filter_map(|entry| {
+            let name = entry.file_name().into_string().ok()?;
+            name.strip_suffix(".c").map(str::to_owned)
+        })
+        .collect();
+    let listed: BTreeSet<String> = PROGRAMS.iter().map(|s| s.to_string()).collect();
+    let unlisted: Vec<_> = on_disk.difference(&listed).collect();
+    let missing: Vec<_> = listed.difference(&on_disk).collect();
+    assert!(
+        unlisted.is_empty() && missing.is_empty(),
+        "syscall_tests! list out of date: add {unlisted:?}, remove {missing:?}"
+    );
+}
+
+fn suite_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/syscalls")
+}
+
+fn timeout() -> Duration {
+    let secs = std::env::var("MOAT_SYSCALL_TIMEOUT")
+        .ok()
+        .and_then(|s| s.parse::<u64>().ok())
+        .unwrap_or(20);
+    Duration::from_secs(secs)
+}
+
+fn host_only() -> bool {
+    std::env::var_os("MOAT_SYSCALL_HOST_ONLY").is_some_and(|v| !v.is_empty() && v != "0")
+}
+
+/// The shared rootfs, built once per test process (fresh: an old one is deleted).
+fn rootfs() -> &'static Path {
+    static ROOTFS: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    let built = ROOTFS.get_or_init(|| {
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("syscall-rootfs");
+        rootfs::build_busybox_rootfs(&dir)?;
+        rootfs::add_host_device_nodes(&dir)?;
+        Ok(dir)
+    });
+    match built {
+        Ok(dir) => dir,
+        Err(e) => panic!("building the syscall test rootfs: {e}"),
+    }
+}
+
+/// Compiles `tests/syscalls/<name>.c` to `<rootfs>/<name>`.
+fn compile(root: &Path, name: &str) {
+    let src = suite_dir().join(format!("{name}.c"));
+    let out = Command::new("gcc")
+        .args(["-static", "-O1", "-Wall", "-o"])
+        .arg(root.join(name))
+        .arg(&src)
+        .output()
+        .unwrap_or_else(|e| panic!("running gcc for {}: {e}", src.display()));
+    assert!(
+        out.status.success(),
+        "gcc failed for {}:\n{}",
+        src.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// How a run ended.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Ending {
+    Exited(i32),
+    Signaled(i32),
+    TimedOut,
+}
+
+impl Ending {
+    /// The exit code a shell (and `moat do`) reports for this ending.
+    fn as_exit_code(self) -> Option<i32> {
+        match self {
+            Ending::Exited(code) => Some(code),
+            Ending::Signaled(sig) => Some(128 + sig),
+            Ending::TimedOut => None,
+        }
+    }
+}
+
+impl fmt::Display for Ending {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Ending::Exited(code) => write!(f, "exit {code}"),
+            Ending::Signaled(sig) => write!(f, "killed by signal {sig} (exit {})", 128 + sig),
+            Ending::TimedOut => write!(f, "timed out after {} s", timeout().as_secs()),
+        }
+    }
+}
+
+struct Outcome {
+    stdout: String,
+    stderr: String,
+    ending: Ending,
+}
+
+/// Starts a thread that appends everything read from `src` to the returned buffer.
+fn collect<R: Read + Send + 'static>(mut src: R) -> Arc<Mutex<Vec<u8>>> {
+    let buf = Arc::new(Mutex::new(Vec::new()));
+    let sink = Arc::clone(&buf);
+    thread::spawn(move || {
+        let mut chunk = [0u8; 4096];
+        loop {
+            match src.read(&mut chunk) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => match sink.lock() {
+                    Ok(mut v) => v.extend_from_slice(&chunk[..n]),
+                    Err(_) => break,
+                },
+            }
+        }
+    });
+    buf
+}
+
+fn take(buf: &Arc<Mutex<Vec<u8>>>) -> String {
+    let bytes = buf.lock().map(|v| v.clone()).unwrap_or_default();
+    String::from_utf8_lossy(&bytes).into_owned()
+}
+
+/// Runs `cmd` (which must be its own process group leader) with a timeout.
+fn run(mut cmd: Command) -> Outcome {
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .process_group(0);
+    let mut child: Child = cmd.spawn().unwrap_or_else(|e| panic!("spawning {cmd:?}: {e}"));
+    let stdout = collect(child.stdout.take().expect("stdout was piped"));
+    let stderr = collect(child.stderr.take().expect("stderr was piped"));
+
+    let deadline = Instant::now() + timeout();
+    let ending = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => {
+                break match (status.code(), status.signal()) {
+                    (Some(code), _) => Ending::Exited(code),
+                    (None, Some(sig)) => Ending::Signaled(sig),
+                    (None, None) => panic!("{cmd:?} ended with unknown status {status:?}"),
+                }
+            }
+            Ok(None) if Instant::now() >= deadline => {
+                kill_group(child.id());
+                let _ = child.wait();
+                break Ending::TimedOut;
+            }
+            Ok(None) => thread::sleep(Duration::from_millis(5)),
+            Err(e) => panic!("waiting for {cmd:?}: {e}"),
+        }
+    };
+    // Let the reader threads drain the pipes; anything still holding them open (a
+    // leftover background process) is killed with the group.
+    let drain_until = Instant::now() + Duration::from_secs(2);
+    while Arc::strong_count(&stdout) + Arc::strong_count(&stderr) > 2 && Instant::now() < drain_until {
+        thread::sleep(Duration::from_millis(5));
+    }
+    kill_group(child.id());
+    Outcome {
+        stdout: take(&stdout),
+        stderr: take(&stderr),
+        ending,
+    }
+}
+
+/// Sends SIGKILL to the process group we created for one run.
+fn kill_group(pgid: u32) {
+    let _ = Command::new("kill")
+        .args(["-KILL", "--", &format!("-{pgid}")])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status();
+}
+
+fn base_env(cmd: &mut Command) {
+    cmd.env_clear().env("PATH", "/bin").env("HOME", "/root");
+    if let Some(v) = std::env::var_os("RUST_LOG") {
+        cmd.env("RUST_LOG", v);
+    }
+}
+
+fn run_on_host(root: &Path, name: &str) -> Outcome {
+    let mut cmd = Command::new(format!("/{name}"));
+    base_env(&mut cmd);
+    let root = root.to_path_buf();
+    // SAFETY: the closure runs in the forked child before exec and only calls chroot(2)
+    // and chdir(2) through std wrappers, which do not allocate for short paths and take
+    // no locks; glibc's fork leaves the allocator usable in the child regardless.
+    unsafe {
+        cmd.pre_exec(move || {
+            std::os::unix::fs::chroot(&root)?;
+            std::env::set_current_dir("/")
+        });
+    }
+    run(cmd)
+}
+
+fn run_in_moat(root: &Path, name: &str) -> Outcome {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_moat"));
+    base_env(&mut cmd);
+    cmd.arg("do").arg("--rootfs").arg(root).arg("--").arg(format!("/{name}"));
+    run(cmd)
+}
+
+/// Entries in `<root>/tmp` whose name starts with the program's name.
+fn leftovers(root: &Path, name: &str) -> Vec<String> {
+    let mut found: Vec<String> = fs::read_dir(root.join("tmp"))
+        .map(|rd| {
+            rd.filter_map(|e| e.ok())
+                .filter_map(|e| e.file_name().into_string().ok())
+                .filter(|f| f.starts_with(name))
+                .collect()
+        })
+        .unwrap_or_default();
+    found.sort();
+    found
+}
+
+fn check_program(name: &str) {
+    let root = rootfs();
+    compile(root, name);
+    let mut failures = Vec::new();
+
+    let moat = if host_only() {
+        None
+    } else {
+        let outcome = run_in_moat(root, name);
+        let leaked = leftovers(root, name);
+        if !leaked.is_empty() {
+            failures.push(format!(
+                "the moat run wrote through to the host rootfs: /tmp/{}",
+                leaked.join(", /tmp/")
+            ));
+        }
+        Some(outcome)
+    };
+
+    let host = run_on_host(root, name);
+    let again = run_on_host(root, name);
+    if host.ending == Ending::TimedOut {
+        failures.push(format!("the host run timed out; its output:\n{}", host.stdout));
+    }
+    if host.stdout != again.stdout || host.ending != again.ending {
+        failures.push(format!(
+            "the program is not deterministic on the host (run 1: {}, run 2: {}):\n{}",
+            host.ending,
+            again.ending,
+            unified_diff("host run 1", &host.stdout, "host run 2", &again.stdout)
+        ));
+    }
+    let leaked = leftovers(root, name);
+    if !leaked.is_empty() {
+        failures.push(format!(
+            "the program left files behind on the host: /tmp/{}",
+            leaked.join(", /tmp/")
+        ));
+    }
+
+    if let Some(moat) = moat {
+        let status_differs = host.ending.as_exit_code().is_none()
+            || moat.ending != Ending::Exited(host.ending.as_exit_code().unwrap_or(-1));
+        if status_differs {
+            failures.push(format!("exit status: host {}, moat {}", host.ending, moat.ending));
+        }
+        if host.stdout != moat.stdout {
+            failures.push(format!(
+                "stdout differs:\n{}",
+                unified_diff("host", &host.stdout, "moat", &moat.stdout)
+            ));
+        }
+        if !failures.is_empty() {
+            failures.push(format!("moat stderr (last 30 lines):\n{}", tail(&moat.stderr, 30)));
+        }
+    }
+
+    assert!(
+        failures.is_empty(),
+        "syscall test `{name}` (tests/syscalls/{name}.c) failed:\n{}",
+        failures.join("\n")
+    );
+}
+
+fn tail(text: &str, n: usize) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(n)..].join("\n")
+}
+
+/// A unified-looking line diff (longest common subsequence, three lines of context).
+fn unified_diff(a_name: &str, a: &str, b_name: &str, b: &str) -> String {
+    const CONTEXT: usize = 3;
+    let a: Vec<&str> = a.lines().collect();
+    let b: Vec<&str> = b.lines().collect();
+    if a.len() * b.len() > 25_000_000 {
+        return format!("--- {a_name}\n+++ {b_name}\n(outputs too long to diff: {} vs {} lines)", a.len(), b.len());
+    }
+    // lcs[i][j] = length of the LCS of a[i..] and b[j..].
+    let mut lcs = vec![vec![0u32; b.len() + 1]; a.len() + 1];
+    for i in (0..a.len()).rev() {
+        for j in (0..b.len()).rev() {
+            lcs[i][j] = if a[i] == b[j] {
+                lcs[i + 1][j + 1] + 1
+            } else {
+                lcs[i + 1][j].max(lcs[i][j + 1])
+            };
+        }
+    }
+    let mut ops: Vec<(char, &str)> = Vec::new();
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() || j < b.len() {
+        if i < a.len() && j < b.len() && a[i] == b[j] {
+            ops.push((' ', a[i]));
+            i += 1;
+            j += 1;
+        } else if j < b.len() && (i == a.len() || lcs[i][j + 1] >= lcs[i + 1][j]) {
+            ops.push(('+', b[j]));
+            j += 1;
+        } else {
+            ops.push(('-', a[i]));
+            i += 1;
+        }
+    }
+    let mut out = format!("--- {a_name}\n+++ {b_name}\n");
+    let changed: Vec<usize> = (0..ops.len()).filter(|&k| ops[k].0 != ' ').collect();
+    let mut previous_shown = false;
+    for (k, (op, line)) in ops.iter().enumerate() {
+        let shown = changed.iter().any(|&c| c.abs_diff(k) <= CONTEXT);
+        if shown && !previous_shown {
+            out.push_str(&format!("@@ near line {} @@\n", k + 1));
+        }
+        if shown {
+            out.push_str(&format!("{op}{line}\n"));
+        }
+        previous_shown = shown;
+    }
+    if changed.is_empty() {
+        out.push_str("(no line differs: the difference is in whitespace or a final newline)\n");
+    }
+    out
+}
