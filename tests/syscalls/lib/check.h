@@ -40,7 +40,7 @@ static inline const char *errname(int e)
 	return buf;
 }
 
-/* Name of a signal, e.g. "SIGSEGV"; "SIG?<n>" when glibc has no abbreviation. */
+/* Name of a signal, e.g. "SIGSEGV"; "SIG<n>" (e.g. "SIG36") for real-time signals. */
 static inline const char *signame(int s)
 {
 	static char buf[32];
@@ -49,7 +49,7 @@ static inline const char *signame(int s)
 		snprintf(buf, sizeof(buf), "SIG%s", n);
 		return buf;
 	}
-	snprintf(buf, sizeof(buf), "SIG?%d", s);
+	snprintf(buf, sizeof(buf), "SIG%d", s);
 	return buf;
 }
 
