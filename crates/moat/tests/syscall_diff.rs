@@ -47,7 +47,36 @@ macro_rules! syscall_tests {
 }
 
 syscall_tests! {
+    access,
+    cwd,
+    dev_files,
+    execve,
+    execve_script,
+    exit_by_signal,
+    exit_code,
+    fd_cloexec_exec,
     fd_dup,
+    fd_fcntl,
+    fork_wait,
+    getdents,
+    ioctl_tty,
+    mkdir,
+    open_flags,
+    pgrp_session,
+    pid_relations,
+    pipe_basic,
+    pipe_epipe,
+    readlink,
+    rename,
+    rw_basic,
+    rw_pread_lseek,
+    signal_deaths,
+    stat_family,
+    tmp_dir,
+    uid_gid,
+    unlink,
+    vfork,
+    waitid,
 }
 
 /// Fails when a `.c` file exists without a test, or a test names a missing file.
@@ -326,7 +355,7 @@ fn check_program(name: &str) {
                 unified_diff("host", &host.stdout, "moat", &moat.stdout)
             ));
         }
-        if !failures.is_empty() {
+        if !failures.is_empty() && !moat.stderr.trim().is_empty() {
             failures.push(format!("moat stderr (last 30 lines):\n{}", tail(&moat.stderr, 30)));
         }
     }
@@ -369,12 +398,12 @@ fn unified_diff(a_name: &str, a: &str, b_name: &str, b: &str) -> String {
             ops.push((' ', a[i]));
             i += 1;
             j += 1;
-        } else if j < b.len() && (i == a.len() || lcs[i][j + 1] >= lcs[i + 1][j]) {
-            ops.push(('+', b[j]));
-            j += 1;
-        } else {
+        } else if i < a.len() && (j == b.len() || lcs[i + 1][j] >= lcs[i][j + 1]) {
             ops.push(('-', a[i]));
             i += 1;
+        } else {
+            ops.push(('+', b[j]));
+            j += 1;
         }
     }
     let mut out = format!("--- {a_name}\n+++ {b_name}\n");
