@@ -219,4 +219,4 @@ fn validate(spec: &Spec, bundle_dir: &Path, config_path: &Path) -> Result<PathBu
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
