@@ -75,6 +75,7 @@ errnos! {
     EIDRM = 43, "Identifier removed";
     ENODATA = 61, "No data available";
     ETIME = 62, "Timer expired";
+    ELIBBAD = 80, "Accessing a corrupted shared library";
     EOVERFLOW = 75, "Value too large for defined data type";
     EBADFD = 77, "File descriptor in bad state";
     EILSEQ = 84, "Invalid or incomplete multibyte or wide character";

@@ -1,23 +1,25 @@
 //! The sentry: Moat's user-space kernel. See README.md in this crate.
+//!
+//! The public surface is small: [`Kernel::new`] boots a kernel on a platform,
+//! [`Kernel::spawn`] starts a container's first process, and [`Process`] lets the sandbox
+//! wait for and signal it. Everything else is the kernel's business.
 
+#![deny(unsafe_code)]
+
+pub mod kernel;
+pub mod loader;
+pub mod mm;
+pub mod syscalls;
+pub mod vfs;
+
+pub use kernel::ExitStatus;
+
+use abi::Errno;
+use kernel::{default_rlimits, Cred, KernelShared, Node, TaskSeed, ThreadGroup};
+use mm::{MemoryFile, MemoryManager};
+use std::collections::BTreeSet;
 use std::os::fd::OwnedFd;
-
-/// How a sandboxed process ended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ExitStatus {
-    Exited(i32),
-    Signaled(i32),
-}
-
-impl ExitStatus {
-    /// The status a shell reports: the exit code, or 128+N after signal N.
-    pub fn shell_code(self) -> i32 {
-        match self {
-            ExitStatus::Exited(c) => c & 0xff,
-            ExitStatus::Signaled(s) => 128 + s,
-        }
-    }
-}
+use std::sync::Arc;
 
 /// Kernel-wide settings, fixed when the sandbox boots.
 #[derive(Clone, Debug, Default)]
@@ -52,4 +54,163 @@ pub struct ProcessSpec {
     pub stdio: [OwnedFd; 3],
     pub uid: u32,
     pub gid: u32,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SentryError {
+    #[error(transparent)]
+    MemoryFile(#[from] mm::MemoryFileError),
+    #[error("platform: {0}")]
+    Platform(#[from] platform::PlatformError),
+    #[error("{what}: {errno}")]
+    Errno { what: String, errno: Errno },
+    #[error("starting the task thread: {0}")]
+    Thread(std::io::Error),
+    #[error("no such process {0}")]
+    NoProcess(i32),
+}
+
+fn errno(what: impl Into<String>) -> impl FnOnce(Errno) -> SentryError {
+    let what = what.into();
+    move |errno| SentryError::Errno { what, errno }
+}
+
+/// A running sentry. Cheap to clone.
+#[derive(Clone)]
+pub struct Kernel {
+    k: Arc<KernelShared>,
+}
+
+const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+impl Kernel {
+    pub fn new(config: KernelConfig) -> Result<Kernel, SentryError> {
+        let mf = Arc::new(MemoryFile::new()?);
+        let platform = Arc::new(platform::ptrace::Ptrace::new(mf.fd())?);
+        Ok(Kernel { k: Arc::new(KernelShared::new(config, mf, platform)) })
+    }
+
+    /// Starts a container's first process. Fails (and starts nothing) if the program
+    /// cannot be found or loaded.
+    pub fn spawn(&self, spec: ProcessSpec) -> Result<Process, SentryError> {
+        let k = &self.k;
+        let argv0 = spec.argv.first().cloned().ok_or_else(|| errno("empty argv")(Errno::EINVAL))?;
+        let mut fs = vfs::new_container_fs(spec.root, spec.overlay, spec.mounts).map_err(errno("building the container filesystem"))?;
+        fs.umask = 0o022;
+        let fds = vfs::FdTable::with_stdio(spec.stdio).map_err(errno("setting up stdio"))?;
+        let path = resolve_program(&fs, &argv0, &spec.env).map_err(errno(format!("finding {argv0:?}")))?;
+        let exe = vfs::open_executable(&fs, path.as_bytes()).map_err(errno(format!("opening {path}")))?;
+        let elf = loader::elf::Elf::parse(&exe.data).map_err(errno(format!("loading {path}")))?;
+        let interp = match elf.interp(&exe.data).map_err(errno(format!("loading {path}")))? {
+            Some(p) => Some(vfs::open_executable(&fs, p).map_err(errno(format!("opening the interpreter of {path}")))?.data),
+            None => None,
+        };
+        let mut mm = MemoryManager::new(k.mf.clone(), k.platform.user_range(), k.platform.reserved());
+        let argv: Vec<Vec<u8>> = spec.argv.iter().map(|s| s.as_bytes().to_vec()).collect();
+        let envp: Vec<Vec<u8>> = spec.env.iter().map(|s| s.as_bytes().to_vec()).collect();
+        let ids = loader::AuxIds { uid: spec.uid, euid: spec.uid, gid: spec.gid, egid: spec.gid };
+        let image = loader::load(&mut mm, &exe.data, interp.as_deref(), &argv, &envp, path.as_bytes(), ids)
+            .map_err(errno(format!("loading {path}")))?;
+
+        let (pid, tg) = {
+            let mut tree = k.tree.lock().map_err(|_| errno("process tree")(Errno::EAGAIN))?;
+            let pid = tree.alloc_pid();
+            let tg = ThreadGroup::new(pid, Default::default());
+            if let Ok(mut c) = tg.comm.lock() {
+                *c = exe.path.rsplit('/').next().unwrap_or("").chars().take(15).collect();
+            }
+            tree.nodes.insert(
+                pid,
+                Node { tg: tg.clone(), ppid: 0, pgid: pid, sid: pid, init: pid, children: BTreeSet::new(), zombie: None, report: None, execed: true },
+            );
+            (pid, tg)
+        };
+        let mut regs = platform::zeroed_regs();
+        regs.rip = image.entry;
+        regs.rsp = image.sp;
+        regs.eflags = 0x202;
+        regs.cs = 0x33;
+        regs.ss = 0x2b;
+        let cred = Cred { uid: spec.uid, euid: spec.uid, suid: spec.uid, gid: spec.gid, egid: spec.gid, sgid: spec.gid };
+        let seed = TaskSeed {
+            k: k.clone(),
+            tg: tg.clone(),
+            mm,
+            regs,
+            fp: None,
+            fds,
+            fs,
+            cred,
+            rlimits: default_rlimits(),
+            exe: exe.path,
+            vfork: None,
+            clear_child_tid: 0,
+        };
+        if let Err(e) = seed.start() {
+            if let Ok(mut tree) = k.tree.lock() {
+                tree.nodes.remove(&pid);
+            }
+            return Err(SentryError::Thread(e));
+        }
+        Ok(Process { k: k.clone(), tg })
+    }
+}
+
+/// Finds `prog` the way runc does: as given if it contains a slash, else on $PATH.
+fn resolve_program(fs: &vfs::FsContext, prog: &str, env: &[String]) -> Result<String, Errno> {
+    if prog.contains('/') {
+        return Ok(prog.to_string());
+    }
+    let path = env.iter().find_map(|e| e.strip_prefix("PATH=")).unwrap_or(DEFAULT_PATH);
+    let mut err = Errno::ENOENT;
+    for dir in path.split(':').filter(|d| !d.is_empty()) {
+        let cand = format!("{}/{prog}", dir.trim_end_matches('/'));
+        match vfs::open_executable(fs, cand.as_bytes()) {
+            Ok(_) => return Ok(cand),
+            Err(e) if e == Errno::EACCES => err = e,
+            Err(_) => {}
+        }
+    }
+    Err(err)
+}
+
+/// A handle on a container's first process, for the sandbox.
+#[derive(Clone)]
+pub struct Process {
+    k: Arc<KernelShared>,
+    tg: Arc<ThreadGroup>,
+}
+
+impl Process {
+    pub fn pid(&self) -> i32 {
+        self.tg.pid
+    }
+
+    /// Blocks until the process exits.
+    pub fn wait(&self) -> ExitStatus {
+        self.tg.wait_exit()
+    }
+
+    pub fn try_wait(&self) -> Option<ExitStatus> {
+        self.tg.exit_status()
+    }
+
+    pub fn signal(&self, sig: i32) -> Result<(), SentryError> {
+        kernel::signal::valid(sig).map_err(errno(format!("signal {sig}")))?;
+        if self.tg.exit_status().is_some() {
+            return Err(SentryError::NoProcess(self.tg.pid));
+        }
+        self.tg.post_signal(kernel::signal::SigInfo { signo: sig, code: kernel::signal::SI_USER, ..Default::default() });
+        Ok(())
+    }
+
+    /// Signals every process of this container.
+    pub fn signal_all(&self, sig: i32) -> Result<(), SentryError> {
+        kernel::signal::valid(sig).map_err(errno(format!("signal {sig}")))?;
+        let members = self.k.tree.lock().map(|t| t.container_members(self.tg.pid)).unwrap_or_default();
+        for m in members {
+            m.post_signal(kernel::signal::SigInfo { signo: sig, code: kernel::signal::SI_USER, ..Default::default() });
+        }
+        Ok(())
+    }
 }

@@ -1,0 +1,255 @@
+//! Signal state of a thread group, and delivery to a task.
+//!
+//! Sending marks the signal pending and kicks the target out of whatever it is doing
+//! (its waiter for blocking calls, the platform interrupter for application code).
+//! The task itself takes pending signals at the top of its loop and applies the action:
+//! default (terminate, ignore, stop, continue), ignore, or a handler, for which a Linux
+//! `rt_sigframe` is pushed on the application stack and undone by `rt_sigreturn`.
+
+use abi::signal::{self as sig, DefaultAction};
+use abi::Errno;
+
+pub const SIG_DFL: u64 = 0;
+pub const SIG_IGN: u64 = 1;
+pub const SA_NOCLDSTOP: u64 = 0x1;
+pub const SA_NOCLDWAIT: u64 = 0x2;
+pub const SA_SIGINFO: u64 = 0x4;
+pub const SA_RESTORER: u64 = 0x0400_0000;
+pub const SA_ONSTACK: u64 = 0x0800_0000;
+pub const SA_RESTART: u64 = 0x1000_0000;
+pub const SA_NODEFER: u64 = 0x4000_0000;
+pub const SA_RESETHAND: u64 = 0x8000_0000;
+
+/// The signals that can be neither caught, blocked nor ignored.
+pub const UNBLOCKABLE: u64 = bit(sig::SIGKILL) | bit(sig::SIGSTOP);
+
+pub const fn bit(signo: i32) -> u64 {
+    1u64 << (signo - 1)
+}
+
+/// A signal number known to be in 1..=64.
+pub fn valid(signo: i32) -> Result<i32, Errno> {
+    if (1..=sig::SIGRTMAX).contains(&signo) {
+        Ok(signo)
+    } else {
+        Err(Errno::EINVAL)
+    }
+}
+
+/// `struct sigaction` as the kernel sees it (x86-64 layout).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SigAction {
+    pub handler: u64,
+    pub flags: u64,
+    pub restorer: u64,
+    pub mask: u64,
+}
+
+impl SigAction {
+    pub const SIZE: usize = 32;
+
+    pub fn decode(b: &[u8; 32]) -> SigAction {
+        let w = |i: usize| u64::from_le_bytes(b[i * 8..i * 8 + 8].try_into().unwrap_or([0; 8]));
+        SigAction { handler: w(0), flags: w(1), restorer: w(2), mask: w(3) }
+    }
+
+    pub fn encode(&self) -> [u8; 32] {
+        let mut b = [0u8; 32];
+        for (i, v) in [self.handler, self.flags, self.restorer, self.mask].iter().enumerate() {
+            b[i * 8..i * 8 + 8].copy_from_slice(&v.to_le_bytes());
+        }
+        b
+    }
+}
+
+/// Who sent a signal and why, for siginfo.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SigInfo {
+    pub signo: i32,
+    pub code: i32,
+    pub pid: i32,
+    pub uid: u32,
+    /// Fault address (SIGSEGV...) or child status (SIGCHLD).
+    pub addr: u64,
+    pub status: i32,
+}
+
+pub const SI_USER: i32 = 0;
+pub const SI_TKILL: i32 = -6;
+pub const SI_KERNEL: i32 = 0x80;
+pub const CLD_EXITED: i32 = 1;
+pub const CLD_KILLED: i32 = 2;
+pub const CLD_DUMPED: i32 = 3;
+pub const CLD_STOPPED: i32 = 5;
+pub const CLD_CONTINUED: i32 = 6;
+
+impl SigInfo {
+    /// Linux `siginfo_t` bytes (128).
+    pub fn encode(&self) -> [u8; 128] {
+        let mut b = [0u8; 128];
+        b[0..4].copy_from_slice(&self.signo.to_le_bytes());
+        b[8..12].copy_from_slice(&self.code.to_le_bytes());
+        match self.signo {
+            sig::SIGSEGV | sig::SIGBUS | sig::SIGILL | sig::SIGFPE | sig::SIGTRAP if self.code > 0 => {
+                b[16..24].copy_from_slice(&self.addr.to_le_bytes());
+            }
+            sig::SIGCHLD => {
+                b[16..20].copy_from_slice(&self.pid.to_le_bytes());
+                b[20..24].copy_from_slice(&self.uid.to_le_bytes());
+                b[24..28].copy_from_slice(&self.status.to_le_bytes());
+            }
+            _ => {
+                b[16..20].copy_from_slice(&self.pid.to_le_bytes());
+                b[20..24].copy_from_slice(&self.uid.to_le_bytes());
+            }
+        }
+        b
+    }
+}
+
+/// Per-thread-group signal state. Guarded by the thread group's `sig` lock.
+pub struct SigState {
+    pub actions: [SigAction; 64],
+    pub pending: u64,
+    pub infos: [SigInfo; 64],
+    pub blocked: u64,
+    /// Mask to restore after rt_sigsuspend/ppoll-style temporary masks.
+    pub saved_mask: Option<u64>,
+    pub altstack: (u64, i32, u64),
+}
+
+impl Default for SigState {
+    fn default() -> Self {
+        SigState {
+            actions: [SigAction::default(); 64],
+            pending: 0,
+            infos: [SigInfo::default(); 64],
+            blocked: 0,
+            saved_mask: None,
+            altstack: (0, 2 /* SS_DISABLE */, 0),
+        }
+    }
+}
+
+/// What the task must do about a signal it took.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Disposition {
+    Ignore,
+    Terminate { core: bool },
+    Stop,
+    Continue,
+    Handler(SigAction),
+}
+
+impl SigState {
+    pub fn action(&self, signo: i32) -> SigAction {
+        self.actions[(signo - 1) as usize]
+    }
+
+    pub fn set_action(&mut self, signo: i32, a: SigAction) {
+        self.actions[(signo - 1) as usize] = a;
+    }
+
+    /// Whether a signal would be discarded at generation time: ignored and not blocked.
+    pub fn is_ignored(&self, signo: i32) -> bool {
+        let a = self.action(signo);
+        match a.handler {
+            SIG_IGN => true,
+            SIG_DFL => sig::default_action(signo) == DefaultAction::Ignore,
+            _ => false,
+        }
+    }
+
+    pub fn disposition(&self, signo: i32) -> Disposition {
+        if signo == sig::SIGKILL {
+            return Disposition::Terminate { core: false };
+        }
+        if signo == sig::SIGSTOP {
+            return Disposition::Stop;
+        }
+        let a = self.action(signo);
+        match a.handler {
+            SIG_IGN => Disposition::Ignore,
+            SIG_DFL => match sig::default_action(signo) {
+                DefaultAction::Terminate => Disposition::Terminate { core: false },
+                DefaultAction::CoreDump => Disposition::Terminate { core: true },
+                DefaultAction::Ignore => Disposition::Ignore,
+                DefaultAction::Stop => Disposition::Stop,
+                DefaultAction::Continue => Disposition::Continue,
+            },
+            _ => Disposition::Handler(a),
+        }
+    }
+
+    /// Marks `signo` pending (standard signals coalesce).
+    pub fn post(&mut self, info: SigInfo) {
+        let s = info.signo;
+        if s == sig::SIGCONT || s == sig::SIGKILL {
+            self.pending &= !(bit(sig::SIGSTOP) | bit(sig::SIGTSTP) | bit(sig::SIGTTIN) | bit(sig::SIGTTOU));
+        }
+        if matches!(s, sig::SIGSTOP | sig::SIGTSTP | sig::SIGTTIN | sig::SIGTTOU) {
+            self.pending &= !bit(sig::SIGCONT);
+        }
+        if self.pending & bit(s) == 0 {
+            self.infos[(s - 1) as usize] = info;
+        }
+        self.pending |= bit(s);
+    }
+
+    /// Takes the next deliverable signal: SIGKILL first, then the lowest number.
+    pub fn take(&mut self) -> Option<SigInfo> {
+        let ready = self.pending & (!self.blocked | UNBLOCKABLE);
+        if ready == 0 {
+            return None;
+        }
+        let s = if ready & bit(sig::SIGKILL) != 0 { sig::SIGKILL } else { ready.trailing_zeros() as i32 + 1 };
+        self.pending &= !bit(s);
+        Some(self.infos[(s - 1) as usize])
+    }
+
+    pub fn has_deliverable(&self) -> bool {
+        self.pending & (!self.blocked | UNBLOCKABLE) != 0
+    }
+
+    /// execve: handlers revert to default, ignored stay ignored; mask and pending stay.
+    pub fn reset_for_exec(&mut self) {
+        for a in self.actions.iter_mut() {
+            if a.handler != SIG_IGN {
+                *a = SigAction::default();
+            }
+        }
+        self.altstack = (0, 2, 0);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn take_respects_mask_and_priority() {
+        let mut s = SigState::default();
+        s.post(SigInfo { signo: sig::SIGUSR1, ..Default::default() });
+        s.post(SigInfo { signo: sig::SIGTERM, ..Default::default() });
+        s.blocked = bit(sig::SIGUSR1);
+        assert_eq!(s.take().map(|i| i.signo), Some(sig::SIGTERM));
+        assert_eq!(s.take(), None);
+        s.post(SigInfo { signo: sig::SIGKILL, ..Default::default() });
+        s.blocked = u64::MAX;
+        assert_eq!(s.take().map(|i| i.signo), Some(sig::SIGKILL));
+    }
+
+    #[test]
+    fn sigcont_clears_pending_stops() {
+        let mut s = SigState::default();
+        s.post(SigInfo { signo: sig::SIGTSTP, ..Default::default() });
+        s.post(SigInfo { signo: sig::SIGCONT, ..Default::default() });
+        assert_eq!(s.pending, bit(sig::SIGCONT));
+    }
+
+    #[test]
+    fn sigaction_round_trip() {
+        let a = SigAction { handler: 0x401000, flags: SA_RESTORER | SA_SIGINFO, restorer: 0x402000, mask: 5 };
+        assert_eq!(SigAction::decode(&a.encode()), a);
+    }
+}

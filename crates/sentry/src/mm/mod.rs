@@ -1,0 +1,449 @@
+//! Application address spaces.
+//!
+//! A [`MemoryManager`] is the sentry's record of one address space: a tree of VMAs, each
+//! backed by a range ("chunk") of the memory file. Every change is applied to the
+//! platform address space at the same time, eagerly, so the application never faults
+//! on memory the sentry considers mapped. Copy-in/out goes through the VMA tree and the
+//! sentry's own mapping of the memory file; it checks protections and returns EFAULT, so
+//! syscall code never dereferences an application pointer.
+//!
+//! Locking: a MemoryManager is owned by its task (no internal locks); the memory file
+//! has its own allocator lock, which is a leaf.
+
+mod memfile;
+
+pub use memfile::{round_up, MemoryFile, MemoryFileError, PAGE_SIZE};
+
+use abi::Errno;
+use platform::{AddressSpace, PlatformError, Prot};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// A range of the memory file, returned to it when the last VMA using it goes away.
+pub struct Chunk {
+    mf: Arc<MemoryFile>,
+    off: u64,
+    len: u64,
+}
+
+impl Chunk {
+    fn new(mf: &Arc<MemoryFile>, len: u64) -> Result<Arc<Chunk>, Errno> {
+        let off = mf.allocate(len)?;
+        Ok(Arc::new(Chunk { mf: mf.clone(), off, len }))
+    }
+}
+
+impl Drop for Chunk {
+    fn drop(&mut self) {
+        self.mf.release(self.off, self.len);
+    }
+}
+
+/// What a VMA shows as its name in /proc/PID/maps.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum VmaName {
+    Anon,
+    Heap,
+    Stack,
+    File(String),
+}
+
+#[derive(Clone)]
+pub struct Vma {
+    pub start: u64,
+    pub end: u64,
+    pub prot: Prot,
+    pub shared: bool,
+    pub name: VmaName,
+    chunk: Arc<Chunk>,
+    /// Offset of `start` within the chunk.
+    chunk_off: u64,
+}
+
+impl Vma {
+    fn file_offset(&self, addr: u64) -> u64 {
+        self.chunk.off + self.chunk_off + (addr - self.start)
+    }
+}
+
+fn platform_err(e: PlatformError) -> Errno {
+    tracing::warn!("platform address-space operation failed: {e}");
+    Errno::ENOMEM
+}
+
+/// Where to place a new mapping.
+#[derive(Clone, Copy, Debug)]
+pub enum Placement {
+    /// Anywhere; the address is a hint only.
+    Hint(u64),
+    /// Exactly here, replacing existing mappings (MAP_FIXED).
+    Fixed(u64),
+    /// Exactly here, failing with EEXIST if anything is mapped (MAP_FIXED_NOREPLACE).
+    FixedNoReplace(u64),
+}
+
+pub struct MemoryManager {
+    mf: Arc<MemoryFile>,
+    vmas: BTreeMap<u64, Vma>,
+    user_lo: u64,
+    user_hi: u64,
+    /// Top of the region where mappings without a fixed address go, growing down.
+    mmap_top: u64,
+    reserved: Vec<(u64, u64)>,
+    pub brk_start: u64,
+    pub brk: u64,
+}
+
+/// Default top of the mmap area: below the stack area, leaving room for it to grow.
+const STACK_TOP: u64 = 0x7fff_ff00_0000;
+const STACK_GAP: u64 = 1 << 30;
+
+impl MemoryManager {
+    pub fn new(mf: Arc<MemoryFile>, user: (u64, u64), reserved: Vec<(u64, u64)>) -> MemoryManager {
+        MemoryManager {
+            mf,
+            vmas: BTreeMap::new(),
+            user_lo: user.0,
+            user_hi: user.1.min(STACK_TOP + PAGE_SIZE),
+            mmap_top: STACK_TOP - STACK_GAP,
+            reserved,
+            brk_start: 0,
+            brk: 0,
+        }
+    }
+
+    pub fn stack_top(&self) -> u64 {
+        STACK_TOP
+    }
+
+    pub fn memory_file(&self) -> &Arc<MemoryFile> {
+        &self.mf
+    }
+
+    pub fn vmas(&self) -> impl Iterator<Item = &Vma> {
+        self.vmas.values()
+    }
+
+    fn overlaps(&self, start: u64, end: u64) -> bool {
+        self.vmas.range(..end).next_back().is_some_and(|(_, v)| v.end > start)
+            || self.reserved.iter().any(|&(s, e)| s < end && start < e)
+    }
+
+    fn valid_range(&self, start: u64, len: u64) -> Option<u64> {
+        let end = start.checked_add(len)?;
+        (start >= self.user_lo && end <= self.user_hi).then_some(end)
+    }
+
+    /// Finds a free range of `len` bytes, top-down from the mmap area.
+    fn find_free(&self, len: u64, hint: u64) -> Result<u64, Errno> {
+        if hint != 0 && hint % PAGE_SIZE == 0 {
+            if let Some(end) = self.valid_range(hint, len) {
+                if !self.overlaps(hint, end) {
+                    return Ok(hint);
+                }
+            }
+        }
+        let mut top = self.mmap_top;
+        loop {
+            let start = top.checked_sub(len).filter(|&s| s >= self.user_lo).ok_or(Errno::ENOMEM)?;
+            // The highest mapping (VMA or reserved range) that intersects [start, top).
+            let mut blocker = self
+                .vmas
+                .range(..top)
+                .next_back()
+                .filter(|(_, v)| v.end > start)
+                .map(|(_, v)| v.start);
+            for &(s, e) in &self.reserved {
+                if s < top && start < e {
+                    blocker = Some(blocker.map_or(s, |b: u64| b.min(s)));
+                }
+            }
+            match blocker {
+                None => return Ok(start),
+                Some(b) => top = b,
+            }
+        }
+    }
+
+    /// Splits the VMA containing `addr` so that a VMA boundary falls at `addr`.
+    fn split_at(&mut self, addr: u64) {
+        let Some((&start, v)) = self.vmas.range(..addr).next_back() else { return };
+        if v.end <= addr {
+            return;
+        }
+        let mut right = v.clone();
+        right.start = addr;
+        right.chunk_off += addr - start;
+        if let Some(left) = self.vmas.get_mut(&start) {
+            left.end = addr;
+        }
+        self.vmas.insert(addr, right);
+    }
+
+    /// Maps fresh zeroed memory. Returns its address.
+    pub fn map_anon(
+        &mut self,
+        space: &mut dyn AddressSpace,
+        place: Placement,
+        len: u64,
+        prot: Prot,
+        shared: bool,
+        name: VmaName,
+    ) -> Result<u64, Errno> {
+        let len = round_up(len).filter(|&l| l > 0).ok_or(Errno::ENOMEM)?;
+        let start = match place {
+            Placement::Hint(h) => self.find_free(len, h)?,
+            Placement::Fixed(a) | Placement::FixedNoReplace(a) => {
+                if a % PAGE_SIZE != 0 {
+                    return Err(Errno::EINVAL);
+                }
+                let end = self.valid_range(a, len).ok_or(Errno::ENOMEM)?;
+                if self.reserved.iter().any(|&(s, e)| s < end && a < e) {
+                    return Err(Errno::ENOMEM);
+                }
+                if matches!(place, Placement::FixedNoReplace(_)) && self.overlaps(a, end) {
+                    return Err(Errno::EEXIST);
+                }
+                self.unmap(space, a, len)?;
+                a
+            }
+        };
+        let chunk = Chunk::new(&self.mf, len)?;
+        space.map(start, len, prot, chunk.off).map_err(platform_err)?;
+        self.vmas.insert(start, Vma { start, end: start + len, prot, shared, name, chunk, chunk_off: 0 });
+        Ok(start)
+    }
+
+    pub fn unmap(&mut self, space: &mut dyn AddressSpace, start: u64, len: u64) -> Result<(), Errno> {
+        if start % PAGE_SIZE != 0 || len == 0 {
+            return Err(Errno::EINVAL);
+        }
+        let len = round_up(len).ok_or(Errno::EINVAL)?;
+        let end = start.checked_add(len).ok_or(Errno::EINVAL)?;
+        if !self.overlaps_vma(start, end) {
+            return Ok(());
+        }
+        self.split_at(start);
+        self.split_at(end);
+        let doomed: Vec<u64> = self.vmas.range(start..end).map(|(&s, _)| s).collect();
+        for s in doomed {
+            self.vmas.remove(&s);
+        }
+        space.unmap(start, len).map_err(platform_err)
+    }
+
+    fn overlaps_vma(&self, start: u64, end: u64) -> bool {
+        self.vmas.range(..end).next_back().is_some_and(|(_, v)| v.end > start)
+    }
+
+    pub fn protect(&mut self, space: &mut dyn AddressSpace, start: u64, len: u64, prot: Prot) -> Result<(), Errno> {
+        if start % PAGE_SIZE != 0 {
+            return Err(Errno::EINVAL);
+        }
+        let len = round_up(len).ok_or(Errno::ENOMEM)?;
+        if len == 0 {
+            return Ok(());
+        }
+        let end = start.checked_add(len).ok_or(Errno::ENOMEM)?;
+        // Every page in the range must be mapped.
+        let mut cur = start;
+        for v in self.vmas.range(..end).filter(|(_, v)| v.end > start).map(|(_, v)| v) {
+            if v.start > cur {
+                return Err(Errno::ENOMEM);
+            }
+            cur = v.end;
+        }
+        if cur < end {
+            return Err(Errno::ENOMEM);
+        }
+        self.split_at(start);
+        self.split_at(end);
+        for (_, v) in self.vmas.range_mut(start..end) {
+            v.prot = prot;
+        }
+        space.protect(start, len, prot).map_err(platform_err)
+    }
+
+    /// Moves the program break, as brk(2): returns the new break, or the old one if the
+    /// request cannot be satisfied.
+    pub fn set_brk(&mut self, space: &mut dyn AddressSpace, want: u64) -> u64 {
+        if want < self.brk_start {
+            return self.brk;
+        }
+        let old_top = round_up(self.brk).unwrap_or(self.brk);
+        let new_top = match round_up(want) {
+            Some(t) => t,
+            None => return self.brk,
+        };
+        if new_top > old_top {
+            let place = Placement::FixedNoReplace(old_top);
+            if self.map_anon(space, place, new_top - old_top, Prot::RW, false, VmaName::Heap).is_err() {
+                return self.brk;
+            }
+        } else if new_top < old_top && self.unmap(space, new_top, old_top - new_top).is_err() {
+            return self.brk;
+        }
+        self.brk = want;
+        self.brk
+    }
+
+    /// Walks `[addr, addr+len)` VMA by VMA, calling `f(file_offset, range_in_buffer)`;
+    /// EFAULT if any byte is unmapped or lacks the needed permission.
+    fn walk(&self, addr: u64, len: usize, write: bool, mut f: impl FnMut(u64, std::ops::Range<usize>)) -> Result<(), Errno> {
+        if len == 0 {
+            return Ok(());
+        }
+        let end = addr.checked_add(len as u64).ok_or(Errno::EFAULT)?;
+        let mut cur = addr;
+        while cur < end {
+            let v = self
+                .vmas
+                .range(..=cur)
+                .next_back()
+                .map(|(_, v)| v)
+                .filter(|v| v.end > cur)
+                .ok_or(Errno::EFAULT)?;
+            if (write && !v.prot.write) || (!write && !v.prot.read) {
+                return Err(Errno::EFAULT);
+            }
+            let stop = v.end.min(end);
+            let b = (cur - addr) as usize..(stop - addr) as usize;
+            f(v.file_offset(cur), b);
+            cur = stop;
+        }
+        Ok(())
+    }
+
+    /// Copies application memory at `addr` into `dst`.
+    pub fn copy_in(&self, addr: u64, dst: &mut [u8]) -> Result<(), Errno> {
+        let mf = &self.mf;
+        self.walk(addr, dst.len(), false, |off, r| mf.read(off, &mut dst[r]))
+    }
+
+    /// Copies `src` to application memory at `addr`.
+    pub fn copy_out(&self, addr: u64, src: &[u8]) -> Result<(), Errno> {
+        // Check the whole range first, so a fault leaves memory untouched.
+        self.walk(addr, src.len(), true, |_, _| {})?;
+        let mf = &self.mf;
+        self.walk(addr, src.len(), true, |off, r| mf.write(off, &src[r]))
+    }
+
+    /// Writes into application memory ignoring page protections (loader, stack setup).
+    pub fn poke(&self, addr: u64, src: &[u8]) -> Result<(), Errno> {
+        let mf = &self.mf;
+        let end = addr.checked_add(src.len() as u64).ok_or(Errno::EFAULT)?;
+        let mut cur = addr;
+        while cur < end {
+            let v = self.vmas.range(..=cur).next_back().map(|(_, v)| v).filter(|v| v.end > cur).ok_or(Errno::EFAULT)?;
+            let stop = v.end.min(end);
+            mf.write(v.file_offset(cur), &src[(cur - addr) as usize..(stop - addr) as usize]);
+            cur = stop;
+        }
+        Ok(())
+    }
+
+    pub fn copy_in_vec(&self, addr: u64, len: usize) -> Result<Vec<u8>, Errno> {
+        let mut v = vec![0u8; len];
+        self.copy_in(addr, &mut v)?;
+        Ok(v)
+    }
+
+    /// Reads a NUL-terminated string of at most `max` bytes (without the NUL).
+    /// ENAMETOOLONG if no NUL is found within `max` bytes.
+    pub fn copy_in_cstr(&self, addr: u64, max: usize) -> Result<Vec<u8>, Errno> {
+        let mut out = Vec::new();
+        let mut cur = addr;
+        while out.len() < max {
+            let page_left = (PAGE_SIZE - cur % PAGE_SIZE) as usize;
+            let n = page_left.min(max - out.len());
+            let v = self
+                .vmas
+                .range(..=cur)
+                .next_back()
+                .map(|(_, v)| v)
+                .filter(|v| v.end > cur && v.prot.read)
+                .ok_or(Errno::EFAULT)?;
+            let off = v.file_offset(cur);
+            if let Some(i) = self.mf.find_nul(off, n) {
+                let start = out.len();
+                out.resize(start + i, 0);
+                self.mf.read(off, &mut out[start..]);
+                return Ok(out);
+            }
+            let start = out.len();
+            out.resize(start + n, 0);
+            self.mf.read(off, &mut out[start..]);
+            cur = cur.checked_add(n as u64).ok_or(Errno::EFAULT)?;
+        }
+        Err(Errno::ENAMETOOLONG)
+    }
+
+    pub fn read_u64(&self, addr: u64) -> Result<u64, Errno> {
+        let mut b = [0u8; 8];
+        self.copy_in(addr, &mut b)?;
+        Ok(u64::from_le_bytes(b))
+    }
+
+    pub fn read_u32(&self, addr: u64) -> Result<u32, Errno> {
+        let mut b = [0u8; 4];
+        self.copy_in(addr, &mut b)?;
+        Ok(u32::from_le_bytes(b))
+    }
+
+    pub fn write_u64(&self, addr: u64, v: u64) -> Result<(), Errno> {
+        self.copy_out(addr, &v.to_le_bytes())
+    }
+
+    pub fn write_u32(&self, addr: u64, v: u32) -> Result<(), Errno> {
+        self.copy_out(addr, &v.to_le_bytes())
+    }
+
+    /// A copy for a forked child: private memory is copied now (no copy-on-write yet),
+    /// shared memory stays shared. The copy is not mapped anywhere until
+    /// [`MemoryManager::map_all`].
+    pub fn fork(&self) -> Result<MemoryManager, Errno> {
+        let mut vmas = BTreeMap::new();
+        // Private VMAs that share a chunk keep sharing one new chunk in the child.
+        let mut copied: Vec<(*const Chunk, Arc<Chunk>)> = Vec::new();
+        for v in self.vmas.values() {
+            let mut nv = v.clone();
+            if !v.shared {
+                let key = Arc::as_ptr(&v.chunk);
+                let nc = match copied.iter().find(|(k, _)| *k == key) {
+                    Some((_, c)) => c.clone(),
+                    None => {
+                        let c = Chunk::new(&self.mf, v.chunk.len)?;
+                        copied.push((key, c.clone()));
+                        c
+                    }
+                };
+                self.mf.copy(v.file_offset(v.start), nc.off + v.chunk_off, v.end - v.start);
+                nv.chunk = nc;
+            }
+            vmas.insert(nv.start, nv);
+        }
+        Ok(MemoryManager {
+            mf: self.mf.clone(),
+            vmas,
+            user_lo: self.user_lo,
+            user_hi: self.user_hi,
+            mmap_top: self.mmap_top,
+            reserved: self.reserved.clone(),
+            brk_start: self.brk_start,
+            brk: self.brk,
+        })
+    }
+
+    /// Maps every VMA into a fresh platform address space.
+    pub fn map_all(&self, space: &mut dyn AddressSpace) -> Result<(), Errno> {
+        for v in self.vmas.values() {
+            space.map(v.start, v.end - v.start, v.prot, v.file_offset(v.start)).map_err(platform_err)?;
+        }
+        Ok(())
+    }
+
+    /// Whether `addr` is mapped with at least the given access.
+    pub fn vma_at(&self, addr: u64) -> Option<&Vma> {
+        self.vmas.range(..=addr).next_back().map(|(_, v)| v).filter(|v| v.end > addr)
+    }
+}

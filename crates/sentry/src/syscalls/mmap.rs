@@ -1,0 +1,194 @@
+//! Memory syscalls: mmap, munmap, mprotect, brk, madvise, mremap.
+
+use super::{Args, SysResult};
+use crate::kernel::Task;
+use crate::mm::{round_up, Placement, VmaName, PAGE_SIZE};
+use abi::Errno;
+use platform::Prot;
+
+const PROT_KNOWN: u64 = 0x7 | 0x0100_0000 | 0x0200_0000; // RWX + GROWSDOWN/GROWSUP
+const MAP_SHARED: u64 = 0x01;
+const MAP_PRIVATE: u64 = 0x02;
+const MAP_SHARED_VALIDATE: u64 = 0x03;
+const MAP_FIXED: u64 = 0x10;
+const MAP_ANONYMOUS: u64 = 0x20;
+const MAP_FIXED_NOREPLACE: u64 = 0x100000;
+/// Largest single mapping accepted (the x86-64 user address space).
+const MAX_MAP: u64 = 1 << 47;
+
+fn prot(bits: u64) -> Result<Prot, Errno> {
+    if bits & !PROT_KNOWN != 0 {
+        return Err(Errno::EINVAL);
+    }
+    Ok(Prot::from_bits(bits & 7))
+}
+
+pub fn sys_mmap(t: &mut Task, a: &Args) -> SysResult {
+    let (addr, len, prot_bits, flags, fd, off) = (a.addr(0), a.u64(1), a.u64(2), a.u64(3), a.fd(4), a.u64(5));
+    let p = prot(prot_bits)?;
+    let kind = flags & 0x3;
+    if kind == 0 {
+        return Err(Errno::EINVAL);
+    }
+    let shared = kind == MAP_SHARED || kind == MAP_SHARED_VALIDATE;
+    if len == 0 || off % PAGE_SIZE != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let len = round_up(len).filter(|&l| l <= MAX_MAP).ok_or(Errno::ENOMEM)?;
+    let place = if flags & MAP_FIXED_NOREPLACE != 0 {
+        Placement::FixedNoReplace(addr)
+    } else if flags & MAP_FIXED != 0 {
+        Placement::Fixed(addr)
+    } else {
+        Placement::Hint(addr & !(PAGE_SIZE - 1))
+    };
+    if flags & MAP_ANONYMOUS != 0 {
+        let (mm, space) = t.mm_mut();
+        return mm.map_anon(space, place, len, p, shared, VmaName::Anon);
+    }
+    let file = t.fds.get(fd)?;
+    if !file.readable() {
+        return Err(Errno::EACCES);
+    }
+    if shared && p.write && !file.writable() {
+        return Err(Errno::EACCES);
+    }
+    if shared && p.write {
+        // Writes would have to reach the file: not supported by copying.
+        t.k.log_unimplemented_feature("mmap(MAP_SHARED|PROT_WRITE) of a file");
+        return Err(Errno::ENODEV);
+    }
+    if !file.is_regular() {
+        return Err(Errno::ENODEV);
+    }
+    // Private (or read-only shared) file mapping: fill fresh memory with the contents.
+    let name = VmaName::File(file.name().to_string());
+    let start = {
+        let (mm, space) = t.mm_mut();
+        let want = Prot::RW;
+        let start = mm.map_anon(space, place, len, want, shared, name)?;
+        start
+    };
+    let mut buf = vec![0u8; 1 << 20];
+    let mut done = 0u64;
+    while done < len {
+        let n = (len - done).min(buf.len() as u64) as usize;
+        let got = file.pread(&mut buf[..n], off + done)?;
+        if got == 0 {
+            break;
+        }
+        t.mm().poke(start + done, &buf[..got])?;
+        done += got as u64;
+        if got < n {
+            break;
+        }
+    }
+    if p != Prot::RW {
+        let (mm, space) = t.mm_mut();
+        mm.protect(space, start, len, p)?;
+    }
+    Ok(start)
+}
+
+pub fn sys_munmap(t: &mut Task, a: &Args) -> SysResult {
+    let (addr, len) = (a.addr(0), a.u64(1));
+    if addr % PAGE_SIZE != 0 || len == 0 || len > MAX_MAP {
+        return Err(Errno::EINVAL);
+    }
+    let (mm, space) = t.mm_mut();
+    mm.unmap(space, addr, len).map(|_| 0)
+}
+
+pub fn sys_mprotect(t: &mut Task, a: &Args) -> SysResult {
+    let (addr, len) = (a.addr(0), a.u64(1));
+    let p = prot(a.u64(2))?;
+    if addr % PAGE_SIZE != 0 {
+        return Err(Errno::EINVAL);
+    }
+    if len > MAX_MAP || addr.checked_add(len).is_none() {
+        return Err(Errno::ENOMEM);
+    }
+    let (mm, space) = t.mm_mut();
+    mm.protect(space, addr, len, p).map(|_| 0)
+}
+
+pub fn sys_brk(t: &mut Task, a: &Args) -> SysResult {
+    let (mm, space) = t.mm_mut();
+    Ok(mm.set_brk(space, a.addr(0)))
+}
+
+pub fn sys_madvise(t: &mut Task, a: &Args) -> SysResult {
+    let (addr, len, advice) = (a.addr(0), a.u64(1), a.i32(2));
+    if addr % PAGE_SIZE != 0 {
+        return Err(Errno::EINVAL);
+    }
+    if !matches!(advice, 0..=4 | 8..=25 | 100 | 101) {
+        return Err(Errno::EINVAL);
+    }
+    let len = round_up(len).ok_or(Errno::EINVAL)?;
+    // MADV_DONTNEED (4) on private anonymous memory must read back as zeros.
+    if advice == 4 && len > 0 {
+        let mut cur = addr;
+        let end = addr.checked_add(len).ok_or(Errno::ENOMEM)?;
+        while cur < end {
+            let v = t.mm().vma_at(cur).ok_or(Errno::ENOMEM)?;
+            let stop = v.end.min(end);
+            if !v.shared {
+                let zeros = vec![0u8; (stop - cur) as usize];
+                t.mm().poke(cur, &zeros)?;
+            }
+            cur = stop;
+        }
+    }
+    Ok(0)
+}
+
+const MREMAP_MAYMOVE: u64 = 1;
+const MREMAP_FIXED: u64 = 2;
+
+/// mremap: shrinking in place, or growing by moving to a fresh mapping (copying).
+pub fn sys_mremap(t: &mut Task, a: &Args) -> SysResult {
+    let (old, old_len, new_len, flags) = (a.addr(0), a.u64(1), a.u64(2), a.u64(3));
+    if old % PAGE_SIZE != 0 || flags & !(MREMAP_MAYMOVE | MREMAP_FIXED | 4) != 0 || new_len == 0 {
+        return Err(Errno::EINVAL);
+    }
+    if flags & MREMAP_FIXED != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let old_len = round_up(old_len).ok_or(Errno::EINVAL)?;
+    let new_len = round_up(new_len).filter(|&l| l <= MAX_MAP).ok_or(Errno::ENOMEM)?;
+    let v = t.mm().vma_at(old).ok_or(Errno::EFAULT)?.clone();
+    if old + old_len > v.end {
+        return Err(Errno::EFAULT);
+    }
+    if new_len <= old_len {
+        if new_len < old_len {
+            let (mm, space) = t.mm_mut();
+            mm.unmap(space, old + new_len, old_len - new_len)?;
+        }
+        return Ok(old);
+    }
+    if flags & MREMAP_MAYMOVE == 0 || v.shared {
+        return Err(Errno::ENOMEM);
+    }
+    let new = {
+        let (mm, space) = t.mm_mut();
+        mm.map_anon(space, Placement::Hint(0), new_len, v.prot, false, v.name.clone())?
+    };
+    let data = {
+        let mm = t.mm();
+        let mut buf = vec![0u8; old_len as usize];
+        // Read through the sentry's view regardless of protection.
+        for (i, chunk) in buf.chunks_mut(PAGE_SIZE as usize).enumerate() {
+            let addr = old + i as u64 * PAGE_SIZE;
+            if mm.copy_in(addr, chunk).is_err() {
+                chunk.fill(0);
+            }
+        }
+        buf
+    };
+    t.mm().poke(new, &data)?;
+    let (mm, space) = t.mm_mut();
+    mm.unmap(space, old, old_len)?;
+    Ok(new)
+}
