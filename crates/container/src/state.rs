@@ -125,6 +125,57 @@ pub struct SandboxInfo {
     pub root_container_id: String,
 }
 
+impl SandboxInfo {
+    /// True while the sandbox process recorded here still runs: the pid exists, is not
+    /// a zombie, and (when recorded) has the same start time, so a recycled pid does not
+    /// count. Callers use this to re-check a stored status: a sandbox killed from
+    /// outside reads as stopped.
+    pub fn is_alive(&self) -> bool {
+        match process_stat(self.pid) {
+            Some(stat) if stat.state != 'Z' && stat.state != 'X' => {
+                self.pid_start_time.map_or(true, |t| t == stat.start_time)
+            }
+            _ => false,
+        }
+    }
+}
+
+/// The fields of `/proc/PID/stat` the store needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProcStat {
+    /// One-letter process state (`R`, `S`, `Z`, ...).
+    pub state: char,
+    /// Start time after boot, in clock ticks (field 22).
+    pub start_time: u64,
+}
+
+/// Reads `/proc/PID/stat`; `None` if the process does not exist (or `pid` <= 0).
+pub fn process_stat(pid: i32) -> Option<ProcStat> {
+    if pid <= 0 {
+        return None;
+    }
+    let text = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    parse_proc_stat(&text)
+}
+
+/// Parses the text of `/proc/PID/stat`. The command name (field 2) is in parentheses
+/// and may itself contain spaces and parentheses, so fields are counted from the last
+/// `)`.
+fn parse_proc_stat(text: &str) -> Option<ProcStat> {
+    let after = &text[text.rfind(')')? + 1..];
+    let mut fields = after.split_ascii_whitespace();
+    let state = fields.next()?.chars().next()?;
+    // `state` was field 3; start time is field 22.
+    let start_time = fields.nth(22 - 4)?.parse().ok()?;
+    Some(ProcStat { state, start_time })
+}
+
+/// Start time of process `pid` (field 22 of `/proc/PID/stat`), to record in
+/// [`SandboxInfo::pid_start_time`].
+pub fn process_start_time(pid: i32) -> Option<u64> {
+    process_stat(pid).map(|s| s.start_time)
+}
+
 /// The persistent record of one container.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

@@ -454,3 +454,56 @@ fn new_record_defaults() {
     assert!(!rec.owner.is_empty());
     assert_eq!(Status::Paused.to_string(), "paused");
 }
+
+#[test]
+fn proc_stat_parsing() {
+    let line = "1234 (we ird) )name) S 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 777 19 20\n";
+    assert_eq!(
+        parse_proc_stat(line),
+        Some(ProcStat {
+            state: 'S',
+            start_time: 777
+        })
+    );
+    assert_eq!(parse_proc_stat("1 (x) R 1 2"), None);
+    assert_eq!(parse_proc_stat("garbage"), None);
+}
+
+#[test]
+fn sandbox_liveness() {
+    let me = std::process::id() as i32;
+    let start = process_start_time(me).expect("own start time");
+    let mut info = SandboxInfo {
+        pid: me,
+        pid_start_time: Some(start),
+        control_socket: PathBuf::new(),
+        root_container_id: String::new(),
+    };
+    assert!(info.is_alive());
+    info.pid_start_time = None;
+    assert!(info.is_alive());
+    // Same pid, different start time: a recycled pid.
+    info.pid_start_time = Some(start + 1);
+    assert!(!info.is_alive());
+    info.pid_start_time = None;
+    info.pid = 0;
+    assert!(!info.is_alive());
+    info.pid = -5;
+    assert!(!info.is_alive());
+
+    // An exited but unreaped child is a zombie: not alive.
+    let mut child = std::process::Command::new("true").spawn().unwrap();
+    info.pid = child.id() as i32;
+    let mut zombie = false;
+    for _ in 0..500 {
+        if process_stat(info.pid).map(|s| s.state) == Some('Z') {
+            zombie = true;
+            break;
+        }
+        thread::sleep(Duration::from_millis(10));
+    }
+    assert!(zombie, "child never became a zombie");
+    assert!(!info.is_alive());
+    child.wait().unwrap();
+    assert!(!info.is_alive());
+}
