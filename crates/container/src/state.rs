@@ -132,9 +132,10 @@ impl SandboxInfo {
     /// outside reads as stopped.
     pub fn is_alive(&self) -> bool {
         match process_stat(self.pid) {
-            Some(stat) if stat.state != 'Z' && stat.state != 'X' => {
-                self.pid_start_time.map_or(true, |t| t == stat.start_time)
-            }
+            Some(stat) if stat.state != 'Z' && stat.state != 'X' => match self.pid_start_time {
+                Some(t) => t == stat.start_time,
+                None => true,
+            },
             _ => false,
         }
     }
