@@ -49,6 +49,7 @@ macro_rules! syscall_tests {
 syscall_tests! {
     access,
     arch_prctl,
+    brk,
     clock_time,
     cwd,
     dev_files,
@@ -65,6 +66,8 @@ syscall_tests! {
     ioctl_tty,
     kill_default,
     mkdir,
+    mmap_anon,
+    mmap_file,
     nanosleep,
     open_flags,
     pgrp_session,
