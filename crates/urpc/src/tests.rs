@@ -526,3 +526,21 @@ fn many_fds_in_one_call() {
         assert_eq!(read_all(r), "");
     }
 }
+
+#[test]
+fn large_messages_cross_partial_reads_and_writes() {
+    // Far above a socketpair's buffer, so both sides see short reads and writes; the FD
+    // rides with the first chunk only.
+    let mut c = pair();
+    let big = "q".repeat(900 * 1024);
+    let (r, w) = rustix::pipe::pipe().unwrap();
+    let (got, back): (String, _) = c.call("test.Echo", &big, &[w.as_fd()]).unwrap();
+    assert_eq!(got.len(), big.len());
+    assert!(got == big);
+    assert!(back.is_empty());
+    drop(w);
+    assert_eq!(read_all(r), "", "server closed the FD it did not use");
+    // And the connection is still in step.
+    let got: String = c.call_simple("test.Echo", "small").unwrap();
+    assert_eq!(got, "small");
+}
