@@ -85,7 +85,7 @@ fn ptrace_err(op: &'static str) -> impl FnOnce(std::io::Error) -> PlatformError 
 
 impl Stub {
     fn spawn(memfd: i32, stub_page: u64) -> Result<Stub, PlatformError> {
-        let pid = sys::fork_stub(memfd, STUB_MEMFD).map_err(PlatformError::Spawn)?;
+        let pid = sys::fork_stub(memfd, STUB_MEMFD, sys::rseq_registration()).map_err(PlatformError::Spawn)?;
         let mut stub = Stub {
             pid,
             owner: sys::gettid(),
@@ -142,7 +142,13 @@ impl Stub {
                 // A pending interrupt: the stub is not running application code, so
                 // there is nothing to interrupt. Drop it and carry on.
                 INTERRUPT_SIGNAL | libc::SIGSTOP => continue,
-                sig => return Err(PlatformError::StubDied(format!("signal {sig} in injected {name}"))),
+                sig => {
+                    let rip = sys::get_regs(self.pid).map(|r| r.rip).unwrap_or_default();
+                    let addr = sys::get_siginfo(self.pid).map(|s| sys::siginfo_addr(&s)).unwrap_or_default();
+                    return Err(PlatformError::StubDied(format!(
+                        "signal {sig} in injected {name} at {rip:#x}, fault address {addr:#x}"
+                    )));
+                }
             }
         }
         let out = sys::get_regs(self.pid).map_err(ptrace_err("GETREGS"))?;

@@ -94,11 +94,40 @@ pub fn kill_and_reap(pid: i32) {
     }
 }
 
+extern "C" {
+    /// glibc: offset of the thread's rseq area from the thread pointer.
+    static __rseq_offset: isize;
+    /// glibc: size of the rseq area it registered, 0 if rseq is not in use.
+    static __rseq_size: u32;
+}
+
+/// The calling thread's rseq registration as (area, length), if glibc made one.
+///
+/// A forked stub inherits the registration; once the stub's memory is unmapped the host
+/// kernel could no longer update the area and would kill the stub, so the child
+/// unregisters it first.
+pub fn rseq_registration() -> Option<(u64, u32)> {
+    // SAFETY: reading two glibc-exported constants set before main.
+    let (off, size) = unsafe { (__rseq_offset, __rseq_size) };
+    if size == 0 {
+        return None;
+    }
+    let mut tp: u64 = 0;
+    // SAFETY: ARCH_GET_FS writes the thread pointer to a valid local.
+    if unsafe { libc::syscall(libc::SYS_arch_prctl, 0x1003, &mut tp as *mut u64) } != 0 {
+        return None;
+    }
+    Some((tp.wrapping_add(off as u64), size.max(32)))
+}
+
+const RSEQ_SIG: u32 = 0x5305_3053;
+const RSEQ_FLAG_UNREGISTER: i32 = 1;
+
 /// Forks a stub child. In the child, only async-signal-safe raw syscalls run: it keeps
 /// `memfd` as descriptor `STUB_MEMFD` and closes every other descriptor, asks to die with
 /// its tracer, stops itself under ptrace and never returns. In the parent, returns the
 /// child's pid.
-pub fn fork_stub(memfd: i32, stub_memfd: i32) -> io::Result<i32> {
+pub fn fork_stub(memfd: i32, stub_memfd: i32, rseq: Option<(u64, u32)>) -> io::Result<i32> {
     // SAFETY: a raw clone with SIGCHLD is fork without glibc's atfork handlers. The child
     // touches no locks or allocator state: only raw syscalls on integers follow.
     let pid = unsafe {
@@ -113,6 +142,9 @@ pub fn fork_stub(memfd: i32, stub_memfd: i32) -> io::Result<i32> {
     // Child.
     // SAFETY: raw syscalls with integer arguments only; see above.
     unsafe {
+        if let Some((area, len)) = rseq {
+            libc::syscall(libc::SYS_rseq, area, len, RSEQ_FLAG_UNREGISTER, RSEQ_SIG);
+        }
         libc::syscall(libc::SYS_prctl, libc::PR_SET_PDEATHSIG, libc::SIGKILL, 0, 0, 0);
         if memfd != stub_memfd {
             libc::syscall(libc::SYS_dup2, memfd, stub_memfd);
