@@ -51,7 +51,7 @@ fn proc_fd_path(fd: &OwnedFd, name: Option<&OsStr>) -> PathBuf {
 
 /// Connects a stream socket to the Unix socket at `path`, whatever its length.
 pub fn connect(path: &Path) -> Result<UnixStream> {
-    let context = || format!("connecting to control socket {}", path.display());
+    let context = || format!("connecting to socket {}", path.display());
     if fits_sockaddr(path) {
         return UnixStream::connect(path).map_err(|e| Error::io(context(), e));
     }
@@ -66,7 +66,7 @@ pub fn connect(path: &Path) -> Result<UnixStream> {
 /// part. The file must not exist yet. The listener is close-on-exec (as std makes it);
 /// clear `FD_CLOEXEC` or `dup` it when donating it to a child.
 pub fn bind(path: &Path) -> Result<UnixListener> {
-    let context = || format!("binding control socket {}", path.display());
+    let context = || format!("binding socket {}", path.display());
     if fits_sockaddr(path) {
         return UnixListener::bind(path).map_err(|e| Error::io(context(), e));
     }

@@ -29,7 +29,14 @@ impl Client {
     /// Connects to the server listening at `path`. Paths longer than `sockaddr_un`
     /// allows are reached through `/proc/self/fd` (see [`crate::addr`]).
     pub fn connect(path: &Path) -> Result<Client> {
-        Ok(Client::from_stream(addr::connect(path)?))
+        match addr::connect(path) {
+            Ok(stream) => Ok(Client::from_stream(stream)),
+            Err(Error::Io { cause, .. }) => Err(Error::io(
+                format!("connecting to control socket {}", path.display()),
+                cause,
+            )),
+            Err(e) => Err(e),
+        }
     }
 
     /// Wraps an already connected stream (e.g. one end of a socketpair).

@@ -16,14 +16,15 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// A failure seen by a urpc client or server.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// A host I/O call failed; `context` says which one and on what.
-    #[error("{context}: {source}")]
+    /// A host I/O call failed; `context` says which one and on what. The OS error is
+    /// part of the message (and deliberately not a `source()`, so that printing the
+    /// error chain does not repeat it).
+    #[error("{context}: {}", os_message(cause))]
     Io {
-        /// What was being done, e.g. `connecting to /run/moat/x/sandbox.sock`.
+        /// What was being done, e.g. `connecting to control socket /run/moat/x.sock`.
         context: String,
         /// The underlying OS error.
-        #[source]
-        source: io::Error,
+        cause: io::Error,
     },
     /// The peer sent something that is not valid urpc: a truncated frame, bad JSON, a
     /// wrong number of file descriptors, an unexpected reply shape.
@@ -52,10 +53,10 @@ pub enum Error {
 
 impl Error {
     /// Wraps an OS error with what was being done.
-    pub fn io(context: impl Into<String>, source: io::Error) -> Self {
+    pub fn io(context: impl Into<String>, cause: io::Error) -> Self {
         Error::Io {
             context: context.into(),
-            source,
+            cause,
         }
     }
 
@@ -63,6 +64,18 @@ impl Error {
     /// protocol problem (the connection is still usable after it).
     pub fn is_remote(&self) -> bool {
         matches!(self, Error::Remote { .. })
+    }
+}
+
+/// An OS error's text without Rust's ` (os error N)` suffix, for one-line messages.
+fn os_message(e: &io::Error) -> String {
+    let text = e.to_string();
+    match e.raw_os_error() {
+        Some(code) => text
+            .strip_suffix(&format!(" (os error {code})"))
+            .map(str::to_owned)
+            .unwrap_or(text),
+        None => text,
     }
 }
 
