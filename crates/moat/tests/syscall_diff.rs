@@ -62,8 +62,11 @@ syscall_tests! {
     fd_fcntl,
     fork_wait,
     garbage_fds,
+    garbage_flags,
     garbage_lengths,
+    garbage_paths,
     garbage_pointers,
+    garbage_signals,
     garbage_syscall_numbers,
     getdents,
     getrandom,
@@ -235,7 +238,9 @@ fn run(mut cmd: Command) -> Outcome {
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .process_group(0);
-    let mut child: Child = cmd.spawn().unwrap_or_else(|e| panic!("spawning {cmd:?}: {e}"));
+    let mut child: Child = cmd
+        .spawn()
+        .unwrap_or_else(|e| panic!("spawning {cmd:?}: {e}"));
     let stdout = collect(child.stdout.take().expect("stdout was piped"));
     let stderr = collect(child.stderr.take().expect("stderr was piped"));
 
@@ -261,7 +266,9 @@ fn run(mut cmd: Command) -> Outcome {
     // Let the reader threads drain the pipes; anything still holding them open (a
     // leftover background process) is killed with the group.
     let drain_until = Instant::now() + Duration::from_secs(2);
-    while Arc::strong_count(&stdout) + Arc::strong_count(&stderr) > 2 && Instant::now() < drain_until {
+    while Arc::strong_count(&stdout) + Arc::strong_count(&stderr) > 2
+        && Instant::now() < drain_until
+    {
         thread::sleep(Duration::from_millis(5));
     }
     kill_group(child.id());
@@ -307,7 +314,11 @@ fn run_on_host(root: &Path, name: &str) -> Outcome {
 fn run_in_moat(root: &Path, name: &str) -> Outcome {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_moat"));
     base_env(&mut cmd);
-    cmd.arg("do").arg("--rootfs").arg(root).arg("--").arg(format!("/{name}"));
+    cmd.arg("do")
+        .arg("--rootfs")
+        .arg(root)
+        .arg("--")
+        .arg(format!("/{name}"));
     run(cmd)
 }
 
@@ -347,7 +358,10 @@ fn check_program(name: &str) {
     let host = run_on_host(root, name);
     let again = run_on_host(root, name);
     if host.ending == Ending::TimedOut {
-        failures.push(format!("the host run timed out; its output:\n{}", host.stdout));
+        failures.push(format!(
+            "the host run timed out; its output:\n{}",
+            host.stdout
+        ));
     }
     if host.stdout != again.stdout || host.ending != again.ending {
         failures.push(format!(
@@ -369,7 +383,10 @@ fn check_program(name: &str) {
         let status_differs = host.ending.as_exit_code().is_none()
             || moat.ending != Ending::Exited(host.ending.as_exit_code().unwrap_or(-1));
         if status_differs {
-            failures.push(format!("exit status: host {}, moat {}", host.ending, moat.ending));
+            failures.push(format!(
+                "exit status: host {}, moat {}",
+                host.ending, moat.ending
+            ));
         }
         if host.stdout != moat.stdout {
             failures.push(format!(
@@ -378,7 +395,10 @@ fn check_program(name: &str) {
             ));
         }
         if !failures.is_empty() && !moat.stderr.trim().is_empty() {
-            failures.push(format!("moat stderr (last 30 lines):\n{}", tail(&moat.stderr, 30)));
+            failures.push(format!(
+                "moat stderr (last 30 lines):\n{}",
+                tail(&moat.stderr, 30)
+            ));
         }
     }
 
@@ -400,7 +420,11 @@ fn unified_diff(a_name: &str, a: &str, b_name: &str, b: &str) -> String {
     let a: Vec<&str> = a.lines().collect();
     let b: Vec<&str> = b.lines().collect();
     if a.len() * b.len() > 25_000_000 {
-        return format!("--- {a_name}\n+++ {b_name}\n(outputs too long to diff: {} vs {} lines)", a.len(), b.len());
+        return format!(
+            "--- {a_name}\n+++ {b_name}\n(outputs too long to diff: {} vs {} lines)",
+            a.len(),
+            b.len()
+        );
     }
     // lcs[i][j] = length of the LCS of a[i..] and b[j..].
     let mut lcs = vec![vec![0u32; b.len() + 1]; a.len() + 1];

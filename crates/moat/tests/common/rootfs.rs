@@ -41,7 +41,8 @@ pub fn build_busybox_rootfs(dir: &Path) -> Result<(), String> {
     check_static_elf(busybox)?;
 
     if dir.exists() {
-        fs::remove_dir_all(dir).map_err(|e| format!("removing old rootfs {}: {e}", dir.display()))?;
+        fs::remove_dir_all(dir)
+            .map_err(|e| format!("removing old rootfs {}: {e}", dir.display()))?;
     }
     for sub in ["bin", "tmp", "dev", "proc", "etc", "root"] {
         let path = dir.join(sub);
@@ -51,7 +52,8 @@ pub fn build_busybox_rootfs(dir: &Path) -> Result<(), String> {
     set_mode(&dir.join("root"), 0o700)?;
 
     let target = dir.join("bin/busybox");
-    fs::copy(busybox, &target).map_err(|e| format!("copying {HOST_BUSYBOX} to {}: {e}", target.display()))?;
+    fs::copy(busybox, &target)
+        .map_err(|e| format!("copying {HOST_BUSYBOX} to {}: {e}", target.display()))?;
     set_mode(&target, 0o755)?;
 
     for applet in busybox_applets()? {
@@ -112,7 +114,11 @@ fn check_static_elf(path: &Path) -> Result<(), String> {
     const PT_INTERP: u32 = 3;
     let hint = "install the Debian package busybox-static";
     let bytes = fs::read(path).map_err(|e| format!("reading {}: {e} ({hint})", path.display()))?;
-    let u16_at = |off: usize| bytes.get(off..off + 2).map(|b| u16::from_le_bytes([b[0], b[1]]));
+    let u16_at = |off: usize| {
+        bytes
+            .get(off..off + 2)
+            .map(|b| u16::from_le_bytes([b[0], b[1]]))
+    };
     let u32_at = |off: usize| {
         bytes
             .get(off..off + 4)
@@ -126,7 +132,10 @@ fn check_static_elf(path: &Path) -> Result<(), String> {
         })
     };
     if bytes.get(..4) != Some(b"\x7fELF".as_slice()) || bytes.get(4) != Some(&2) {
-        return Err(format!("{} is not a 64-bit ELF file ({hint})", path.display()));
+        return Err(format!(
+            "{} is not a 64-bit ELF file ({hint})",
+            path.display()
+        ));
     }
     let bad = || format!("{} has a truncated ELF header", path.display());
     let phoff = usize::try_from(u64_at(0x20).ok_or_else(bad)?).map_err(|_| bad())?;
