@@ -32,8 +32,8 @@ class Settings:
     timeout: float  # per command
 
 
-FULL = Settings("full", 10, 300, 256, 512, 3, 20, 2, True, 180)
-QUICK = Settings("quick", 3, 60, 64, 128, 1, 20, 1, True, 60)
+FULL = Settings("full", 10, 300, 256, 512, 3, 20, 2, True, 60)
+QUICK = Settings("quick", 3, 60, 64, 128, 1, 20, 1, True, 30)
 SMOKE = Settings("smoke", 1, 20, 8, 16, 1, 3, 1, False, 60)
 
 
@@ -159,16 +159,25 @@ class Bench:
                     results[key][rt.name].errors.append(reason)
             live = [rt for rt in self.runtimes if not (rt.broken or self.broken_rows.get(key))]
             if self.s.warmup:
-                for rt in live:
-                    rt.run(work, self.s.timeout)
+                # a runtime that fails its warm-up run is not tried again on this row,
+                # so a hanging or broken runtime costs one timeout per row, not one per rep
+                for rt in list(live):
+                    value, err = rows.parse_result(rt.run(work, self.s.timeout), spec)
+                    if err:
+                        results[key][rt.name].errors.append(f"warm-up: {err}")
+                        live.remove(rt)
+                        log(f"{tag} {key} warm-up {rt.name}: {err}")
             for rep in range(self.s.reps):
                 for rt in self.order(rep):
                     if rt not in live:
                         continue
-                    value, err = rows.parse_result(rt.run(work, self.s.timeout), spec)
+                    outcome = rt.run(work, self.s.timeout)
+                    value, err = rows.parse_result(outcome, spec)
                     cell = results[key][rt.name]
                     if err:
                         cell.errors.append(err)
+                        if outcome.rc is None:  # timed out: give up on this row
+                            live.remove(rt)
                     else:
                         cell.samples.append(value)
                     shown = f"{report.fmt(value)} {rows.ROW_BY_KEY[key].unit}" if err is None else err
@@ -180,14 +189,17 @@ class Bench:
             c = rt.idle_commands(self.idle, new_id(rt.name))
             commands.append({"start": c.start, "detached": c.detached, "cleanup": c.cleanup})
         request = {"commands": commands, "ready_timeout": self.s.timeout, "settle": 0.5}
-        res = subprocess.run(
-            [sys.executable, "-m", "harness.probe"],
-            cwd=BENCH_DIR,
-            input=json.dumps(request),
-            capture_output=True,
-            text=True,
-            timeout=self.s.timeout * (count + 2),
-        )
+        try:
+            res = subprocess.run(
+                [sys.executable, "-m", "harness.probe"],
+                cwd=BENCH_DIR,
+                input=json.dumps(request),
+                capture_output=True,
+                text=True,
+                timeout=self.s.timeout * (count + 2),
+            )
+        except subprocess.TimeoutExpired:
+            return {"error": "memory probe timed out"}
         try:
             return json.loads(res.stdout)
         except json.JSONDecodeError:

@@ -141,10 +141,10 @@ class OciRuntime(Runtime):
 
     def delete(self, cid: str) -> None:
         subprocess.run(
-            self.cli("delete", "-f", cid),
+            self.cli("delete", "--force", cid),
             stdin=subprocess.DEVNULL,
             capture_output=True,
-            timeout=60,
+            timeout=30,
         )
 
     def run(self, w: Workload, timeout: float) -> Outcome:
@@ -161,7 +161,7 @@ class OciRuntime(Runtime):
         return IdleCommands(
             start=self.cli("run", "--detach", "--bundle", str(w.bundle), cid),
             detached=True,
-            cleanup=[self.cli("delete", "-f", cid)],
+            cleanup=[self.cli("delete", "--force", cid)],
         )
 
     def sweep(self) -> None:
