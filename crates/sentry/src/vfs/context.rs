@@ -1,0 +1,517 @@
+//! Per-process filesystem state and the path-based operations of the VFS (open,
+//! mkdir, unlink, rename...), with Linux's checks in Linux's order.
+
+use super::dentry::{Dentry, MountTable};
+use super::file::{File, FileOps};
+use super::inode::{FileType, NewAttr, SetAttr, Stat};
+use super::path::{Creds, Lookup, Walker};
+use super::perm::{self, MAY_EXEC, MAY_READ, MAY_WRITE};
+use crate::fs::{dev, host::HostDir, mem::MemDir, mem::MemFs, proc};
+use abi::Errno;
+use std::os::fd::OwnedFd;
+use std::sync::Arc;
+
+/// Largest executable execve reads into memory.
+const MAX_EXECUTABLE: u64 = 1 << 30;
+/// statfs f_type of the root overlay.
+const OVERLAYFS_MAGIC: u64 = 0x794c_7630;
+
+/// Per-process filesystem state: root, working directory, umask.
+pub struct FsContext {
+    pub root: Arc<Dentry>,
+    pub cwd: Arc<Dentry>,
+    pub umask: u32,
+    pub mounts: Arc<MountTable>,
+}
+
+/// Operations open(2) accepts flags for.
+pub mod oflags {
+    pub const ACCMODE: u32 = libc::O_ACCMODE as u32;
+    pub const RDONLY: u32 = libc::O_RDONLY as u32;
+    pub const WRONLY: u32 = libc::O_WRONLY as u32;
+    pub const RDWR: u32 = libc::O_RDWR as u32;
+    pub const CREAT: u32 = libc::O_CREAT as u32;
+    pub const EXCL: u32 = libc::O_EXCL as u32;
+    pub const NOCTTY: u32 = libc::O_NOCTTY as u32;
+    pub const TRUNC: u32 = libc::O_TRUNC as u32;
+    pub const APPEND: u32 = libc::O_APPEND as u32;
+    pub const NONBLOCK: u32 = libc::O_NONBLOCK as u32;
+    pub const DIRECTORY: u32 = libc::O_DIRECTORY as u32;
+    pub const NOFOLLOW: u32 = libc::O_NOFOLLOW as u32;
+    pub const CLOEXEC: u32 = libc::O_CLOEXEC as u32;
+    pub const PATH: u32 = libc::O_PATH as u32;
+    pub const TMPFILE: u32 = libc::O_TMPFILE as u32;
+}
+use oflags as O;
+
+/// An O_PATH file: it names an object and does nothing else.
+struct PathOps;
+impl FileOps for PathOps {
+    fn read(&self, _buf: &mut [u8], _off: u64) -> Result<usize, Errno> {
+        Err(Errno::EBADF)
+    }
+    fn write(&self, _buf: &[u8], _off: u64) -> Result<usize, Errno> {
+        Err(Errno::EBADF)
+    }
+}
+
+impl FsContext {
+    /// The child's copy at fork: same root, cwd and umask; the mount table is shared.
+    pub fn fork(&self) -> FsContext {
+        FsContext { root: self.root.clone(), cwd: self.cwd.clone(), umask: self.umask, mounts: self.mounts.clone() }
+    }
+
+    pub fn walker<'a>(&'a self, creds: &'a Creds) -> Walker<'a> {
+        Walker::new(&self.root, &self.mounts, creds)
+    }
+
+    /// Resolves `path` from `start` (the cwd when None).
+    pub fn lookup(&self, creds: &Creds, start: Option<&Arc<Dentry>>, path: &[u8], follow: bool) -> Result<Arc<Dentry>, Errno> {
+        let start = start.unwrap_or(&self.cwd);
+        self.walker(creds).walk(start, path, follow)
+    }
+
+    fn parent(&self, creds: &Creds, start: Option<&Arc<Dentry>>, path: &[u8]) -> Result<Lookup, Errno> {
+        let start = start.unwrap_or(&self.cwd);
+        self.walker(creds).walk_parent(start, path)
+    }
+
+    fn new_attr(&self, creds: &Creds, mode: u32) -> NewAttr {
+        NewAttr { mode: mode & !self.umask & 0o7777, uid: creds.uid, gid: creds.gid }
+    }
+
+    /// getcwd(2)'s answer.
+    pub fn cwd_path(&self) -> Vec<u8> {
+        self.cwd.path_from(Some(&self.root))
+    }
+
+    /// open(2)/openat(2). `start` is the dirfd's directory (None: the cwd).
+    pub fn open(&self, creds: &Creds, start: Option<&Arc<Dentry>>, path: &[u8], flags: u32, mode: u32) -> Result<Arc<File>, Errno> {
+        let mut w = self.walker(creds);
+        let start = start.unwrap_or(&self.cwd).clone();
+        self.open_with(&mut w, &start, path, flags, mode)
+    }
+
+    fn open_with(&self, w: &mut Walker<'_>, start: &Arc<Dentry>, path: &[u8], mut flags: u32, mode: u32) -> Result<Arc<File>, Errno> {
+        if flags & O::TMPFILE == O::TMPFILE {
+            return Err(Errno::EOPNOTSUPP);
+        }
+        if flags & O::PATH != 0 {
+            flags &= O::PATH | O::DIRECTORY | O::NOFOLLOW | O::CLOEXEC;
+        }
+        let d = if flags & O::CREAT != 0 {
+            let lk = w.walk_parent(start, path)?;
+            if lk.is_special() || lk.trailing_slash {
+                return Err(Errno::EISDIR);
+            }
+            match w.child(&lk.parent, &lk.name) {
+                Ok(d) => {
+                    if flags & O::EXCL != 0 {
+                        return Err(Errno::EEXIST);
+                    }
+                    if d.inode.file_type() == FileType::Symlink {
+                        if flags & O::NOFOLLOW != 0 {
+                            return Err(Errno::ELOOP);
+                        }
+                        let target = d.inode.readlink(w.creds)?;
+                        w.follow_budget()?;
+                        return self.open_with(w, &lk.parent, &target, flags, mode);
+                    }
+                    d
+                }
+                Err(e) if e == Errno::ENOENT => {
+                    if lk.parent.mount.readonly {
+                        return Err(Errno::EROFS);
+                    }
+                    perm::check(&lk.parent.inode.stat()?, w.creds, MAY_WRITE | MAY_EXEC)?;
+                    let inode = lk.parent.inode.create(&lk.name, self.new_attr(w.creds, mode))?;
+                    let d = Arc::new(Dentry { inode, mount: lk.parent.mount.clone(), parent: Some(lk.parent.clone()), name: lk.name.clone() });
+                    // A file just created opens whatever its mode says.
+                    return self.finish_open(d, flags & !O::TRUNC);
+                }
+                Err(e) => return Err(e),
+            }
+        } else {
+            w.walk(start, path, flags & O::NOFOLLOW == 0)?
+        };
+        let kind = d.inode.file_type();
+        if kind == FileType::Symlink && flags & O::PATH == 0 {
+            return Err(Errno::ELOOP);
+        }
+        if flags & O::DIRECTORY != 0 && kind != FileType::Directory {
+            return Err(Errno::ENOTDIR);
+        }
+        if flags & O::PATH == 0 {
+            let acc = flags & O::ACCMODE;
+            let wants_write = acc == O::WRONLY || acc == O::RDWR;
+            if kind == FileType::Directory && (wants_write || flags & O::CREAT != 0) {
+                return Err(Errno::EISDIR);
+            }
+            let mut mask = 0;
+            if acc == O::RDONLY || acc == O::RDWR {
+                mask |= MAY_READ;
+            }
+            if wants_write || flags & O::TRUNC != 0 {
+                mask |= MAY_WRITE;
+            }
+            perm::check(&d.inode.stat()?, w.creds, mask)?;
+            if mask & MAY_WRITE != 0 && d.mount.readonly && matches!(kind, FileType::Regular | FileType::Directory) {
+                return Err(Errno::EROFS);
+            }
+        }
+        self.finish_open(d, flags)
+    }
+
+    fn finish_open(&self, d: Arc<Dentry>, flags: u32) -> Result<Arc<File>, Errno> {
+        let name = d.path_string();
+        if flags & O::PATH != 0 {
+            return Ok(File::new(Box::new(PathOps), Some(d), flags, name));
+        }
+        let ops = d.inode.open(flags)?;
+        let acc = flags & O::ACCMODE;
+        if flags & O::TRUNC != 0 && d.inode.file_type() == FileType::Regular && acc != O::RDONLY {
+            d.inode.setattr(&SetAttr { size: Some(0), ..SetAttr::default() })?;
+        }
+        let keep = O::ACCMODE | O::APPEND | O::NONBLOCK | O::DIRECTORY | O::NOFOLLOW | O::PATH | libc::O_DIRECT as u32 | libc::O_NOATIME as u32 | libc::O_SYNC as u32 | libc::O_DSYNC as u32 | libc::O_LARGEFILE as u32;
+        Ok(File::new(ops, Some(d), flags & keep, name))
+    }
+
+    /// stat/lstat/newfstatat on a path.
+    pub fn stat(&self, creds: &Creds, start: Option<&Arc<Dentry>>, path: &[u8], follow: bool) -> Result<Stat, Errno> {
+        self.lookup(creds, start, path, follow)?.inode.stat()
+    }
+
+    /// mkdir(2)/mkdirat(2).
+    pub fn mkdir(&self, creds: &Creds, start: Option<&Arc<Dentry>>, path: &[u8], mode: u32) -> Result<(), Errno> {
+        let lk = self.parent(creds, start, path)?;
+        if lk.is_special() {
+            return Err(Errno::EEXIST);
+        }
+        self.check_create(creds, &lk)?;
+        lk.parent.inode.mkdir(&lk.name, self.new_attr(creds, mode & 0o1777))
+    }
+
+    /// mknod(2) for regular files, FIFOs and sockets.
+    pub fn mknod(&self, creds: &Creds, start: Option<&Arc<Dentry>>, path: &[u8], mode: u32, rdev: u64) -> Result<(), Errno> {
+        let lk = self.parent(creds, start, path)?;
+        if lk.is_special() || lk.trailing_slash {
+            return Err(Errno::EEXIST);
+        }
+        let kind = match mode & 0o170000 {
+            0 => FileType::Regular,
+            m => FileType::from_mode(m).ok_or(Errno::EINVAL)?,
+        };
+        if kind == FileType::Directory {
+            return Err(Errno::EPERM);
+        }
+        if matches!(kind, FileType::CharDev | FileType::BlockDev) && creds.uid != 0 {
+            return Err(Errno::EPERM);
+        }
+        self.check_create(creds, &lk)?;
+        let attr = NewAttr { mode: kind.mode_bits() | (mode & !self.umask & 0o7777), uid: creds.uid, gid: creds.gid };
+        lk.parent.inode.mknod(&lk.name, attr, rdev)
+    }
+
+    /// EEXIST before EROFS before EACCES, as Linux orders them for creation.
+    fn check_create(&self, creds: &Creds, lk: &Lookup) -> Result<(), Errno> {
+        match self.walker(creds).child(&lk.parent, &lk.name) {
+            Ok(_) => return Err(Errno::EEXIST),
+            Err(e) if e == Errno::ENOENT => {}
+            Err(e) => return Err(e),
+        }
+        if lk.parent.mount.readonly {
+            return Err(Errno::EROFS);
+        }
+        perm::check(&lk.parent.inode.stat()?, creds, MAY_WRITE | MAY_EXEC)
+    }
+
+    /// symlink(2)/symlinkat(2).
+    pub fn symlink(&self, creds: &Creds, target: &[u8], start: Option<&Arc<Dentry>>, path: &[u8]) -> Result<(), Errno> {
+        if target.is_empty() {
+            return Err(Errno::ENOENT);
+        }
+        let lk = self.parent(creds, start, path)?;
+        if lk.is_special() || lk.trailing_slash {
+            return Err(Errno::EEXIST);
+        }
+        self.check_create(creds, &lk)?;
+        lk.parent.inode.symlink(&lk.name, target, NewAttr { mode: 0o777, uid: creds.uid, gid: creds.gid })
+    }
+
+    /// link(2)/linkat(2).
+    #[allow(clippy::too_many_arguments)]
+    pub fn link(&self, creds: &Creds, old_start: Option<&Arc<Dentry>>, old: &[u8], new_start: Option<&Arc<Dentry>>, new: &[u8], follow: bool) -> Result<(), Errno> {
+        let src = self.lookup(creds, old_start, old, follow)?;
+        let lk = self.parent(creds, new_start, new)?;
+        if lk.is_special() || lk.trailing_slash {
+            return Err(Errno::EEXIST);
+        }
+        self.check_create(creds, &lk)?;
+        if src.mount.id != lk.parent.mount.id {
+            return Err(Errno::EXDEV);
+        }
+        if src.inode.file_type() == FileType::Directory {
+            return Err(Errno::EPERM);
+        }
+        lk.parent.inode.link(&lk.name, &src.inode)
+    }
+
+    /// unlink(2) (`dir` false) and rmdir(2) (`dir` true).
+    pub fn unlink(&self, creds: &Creds, start: Option<&Arc<Dentry>>, path: &[u8], dir: bool) -> Result<(), Errno> {
+        let lk = self.parent(creds, start, path)?;
+        if lk.is_special() {
+            return Err(if !dir {
+                Errno::EISDIR
+            } else if lk.name == b"." {
+                Errno::EINVAL
+            } else if lk.name == b".." {
+                Errno::ENOTEMPTY
+            } else {
+                Errno::EBUSY
+            });
+        }
+        let w = self.walker(creds);
+        let child = w.child(&lk.parent, &lk.name)?;
+        let is_dir = child.inode.file_type() == FileType::Directory;
+        if !dir && lk.trailing_slash {
+            return Err(if is_dir { Errno::EISDIR } else { Errno::ENOTDIR });
+        }
+        if dir && !is_dir {
+            return Err(Errno::ENOTDIR);
+        }
+        if !dir && is_dir {
+            return Err(Errno::EISDIR);
+        }
+        if child.mount.id != lk.parent.mount.id {
+            return Err(Errno::EBUSY);
+        }
+        if lk.parent.mount.readonly {
+            return Err(Errno::EROFS);
+        }
+        perm::check(&lk.parent.inode.stat()?, creds, MAY_WRITE | MAY_EXEC)?;
+        lk.parent.inode.unlink(&lk.name, dir)
+    }
+
+    /// rename(2)/renameat2(2). `flags`: RENAME_NOREPLACE only (others EINVAL).
+    #[allow(clippy::too_many_arguments)]
+    pub fn rename(&self, creds: &Creds, old_start: Option<&Arc<Dentry>>, old: &[u8], new_start: Option<&Arc<Dentry>>, new: &[u8], flags: u32) -> Result<(), Errno> {
+        const NOREPLACE: u32 = 1;
+        if flags & !NOREPLACE != 0 {
+            return Err(Errno::EINVAL);
+        }
+        let src_lk = self.parent(creds, old_start, old)?;
+        let dst_lk = self.parent(creds, new_start, new)?;
+        if src_lk.is_special() {
+            return Err(Errno::EBUSY);
+        }
+        if dst_lk.is_special() {
+            return Err(if flags & NOREPLACE != 0 { Errno::EEXIST } else { Errno::EBUSY });
+        }
+        if src_lk.parent.mount.id != dst_lk.parent.mount.id {
+            return Err(Errno::EXDEV);
+        }
+        let w = self.walker(creds);
+        let src = w.child(&src_lk.parent, &src_lk.name)?;
+        let src_dir = src.inode.file_type() == FileType::Directory;
+        if !src_dir && (src_lk.trailing_slash || dst_lk.trailing_slash) {
+            return Err(Errno::ENOTDIR);
+        }
+        if src.mount.id != src_lk.parent.mount.id {
+            return Err(Errno::EBUSY);
+        }
+        let dst = match w.child(&dst_lk.parent, &dst_lk.name) {
+            Ok(d) => Some(d),
+            Err(e) if e == Errno::ENOENT => None,
+            Err(e) => return Err(e),
+        };
+        if let Some(d) = &dst {
+            if d.mount.id != dst_lk.parent.mount.id {
+                return Err(Errno::EBUSY);
+            }
+            if d.same(&src) {
+                return Ok(());
+            }
+        }
+        // A directory cannot move below itself.
+        if src_dir {
+            let mut cur = Some(dst_lk.parent.clone());
+            while let Some(c) = cur {
+                if c.same(&src) {
+                    return Err(Errno::EINVAL);
+                }
+                cur = c.parent.clone();
+            }
+        }
+        if let Some(d) = &dst {
+            // ... and its destination cannot be one of its ancestors.
+            let mut cur = Some(src_lk.parent.clone());
+            while let Some(c) = cur {
+                if c.same(d) {
+                    return Err(Errno::ENOTEMPTY);
+                }
+                cur = c.parent.clone();
+            }
+        }
+        if src_lk.parent.mount.readonly {
+            return Err(Errno::EROFS);
+        }
+        perm::check(&src_lk.parent.inode.stat()?, creds, MAY_WRITE | MAY_EXEC)?;
+        perm::check(&dst_lk.parent.inode.stat()?, creds, MAY_WRITE | MAY_EXEC)?;
+        src_lk.parent.inode.rename(&src_lk.name, &dst_lk.parent.inode, &dst_lk.name, flags & NOREPLACE != 0)
+    }
+
+    /// readlink(2)/readlinkat(2).
+    pub fn readlink(&self, creds: &Creds, start: Option<&Arc<Dentry>>, path: &[u8]) -> Result<Vec<u8>, Errno> {
+        let d = self.lookup(creds, start, path, false)?;
+        if d.inode.file_type() != FileType::Symlink {
+            return Err(Errno::EINVAL);
+        }
+        d.inode.readlink(creds)
+    }
+
+    /// access(2)/faccessat2(2): `mode` is F_OK or R_OK|W_OK|X_OK.
+    pub fn access(&self, creds: &Creds, start: Option<&Arc<Dentry>>, path: &[u8], mode: u32, follow: bool) -> Result<(), Errno> {
+        if mode & !7 != 0 {
+            return Err(Errno::EINVAL);
+        }
+        let d = self.lookup(creds, start, path, follow)?;
+        if mode == 0 {
+            return Ok(());
+        }
+        let st = d.inode.stat()?;
+        if mode & 2 != 0 && d.mount.readonly && matches!(st.file_type(), Some(FileType::Regular | FileType::Directory | FileType::Symlink)) {
+            return Err(Errno::EROFS);
+        }
+        perm::check(&st, creds, mode)
+    }
+
+    /// chdir(2).
+    pub fn chdir(&mut self, creds: &Creds, path: &[u8]) -> Result<(), Errno> {
+        let d = self.lookup(creds, None, path, true)?;
+        self.chdir_to(creds, d)
+    }
+
+    /// fchdir(2), and the end of chdir(2).
+    pub fn chdir_to(&mut self, creds: &Creds, d: Arc<Dentry>) -> Result<(), Errno> {
+        if d.inode.file_type() != FileType::Directory {
+            return Err(Errno::ENOTDIR);
+        }
+        perm::check(&d.inode.stat()?, creds, MAY_EXEC)?;
+        self.cwd = d;
+        Ok(())
+    }
+
+    /// chmod/chown/truncate/utimensat on a path.
+    pub fn setattr(&self, creds: &Creds, start: Option<&Arc<Dentry>>, path: &[u8], follow: bool, attr: &SetAttr) -> Result<(), Errno> {
+        let d = self.lookup(creds, start, path, follow)?;
+        setattr_checked(&d, creds, attr)
+    }
+}
+
+/// Applies `attr` to `d` after Linux's checks (read-only mount, ownership, type).
+pub fn setattr_checked(d: &Dentry, creds: &Creds, attr: &SetAttr) -> Result<(), Errno> {
+    let st = d.inode.stat()?;
+    if attr.size.is_some() {
+        match st.file_type() {
+            Some(FileType::Directory) => return Err(Errno::EISDIR),
+            Some(FileType::Regular) => {}
+            _ => return Err(Errno::EINVAL),
+        }
+    }
+    if d.mount.readonly {
+        return Err(Errno::EROFS);
+    }
+    if attr.size.is_some() {
+        perm::check(&st, creds, MAY_WRITE)?;
+    }
+    if (attr.mode.is_some() || attr.uid.is_some() || attr.gid.is_some()) && creds.uid != 0 && creds.uid != st.uid {
+        return Err(Errno::EPERM);
+    }
+    d.inode.setattr(attr)
+}
+
+/// A container's filesystem tree built from its spec.
+pub fn new_container_fs(root: OwnedFd, overlay: bool, mounts: Vec<crate::HostMount>) -> Result<FsContext, Errno> {
+    raise_nofile();
+    let host_root = HostDir::new(root)?;
+    let root_inode: Arc<dyn super::Inode> = if overlay {
+        MemDir::over(&MemFs::new(OVERLAYFS_MAGIC), host_root)?
+    } else {
+        host_root
+    };
+    let table = Arc::new(MountTable::new());
+    let root_mount = table.new_mount(root_inode, false);
+    let root = Dentry::root_of(root_mount);
+    let devfs: Arc<dyn super::Inode> = dev::new_devfs();
+    table.attach(&root, b"dev", table.new_mount(devfs, false));
+    let tmp: Arc<dyn super::Inode> = MemDir::new(&MemFs::tmpfs(), NewAttr { mode: 0o1777, uid: 0, gid: 0 });
+    table.attach(&root, b"tmp", table.new_mount(tmp, false));
+    let procfs: Arc<dyn super::Inode> = proc::new_procfs();
+    table.attach(&root, b"proc", table.new_mount(procfs, false));
+    let mut ctx = FsContext { root: root.clone(), cwd: root, umask: 0o022, mounts: table };
+    for m in mounts {
+        ctx.add_host_mount(m)?;
+    }
+    Ok(ctx)
+}
+
+impl FsContext {
+    /// Mounts a host directory at `m.dest` (its parent directories are made in the
+    /// overlay when missing).
+    fn add_host_mount(&mut self, m: crate::HostMount) -> Result<(), Errno> {
+        let creds = Creds::root();
+        let dest = m.dest.as_bytes();
+        let lk = self.parent(&creds, Some(&self.root), dest)?;
+        if lk.is_special() {
+            return Err(Errno::EINVAL);
+        }
+        let inode: Arc<dyn super::Inode> = HostDir::new(m.dir)?;
+        let mount = self.mounts.new_mount(inode, m.readonly);
+        self.mounts.attach(&lk.parent, &lk.name, mount);
+        Ok(())
+    }
+}
+
+/// Raises this process's RLIMIT_NOFILE soft limit to the hard one: the overlay keeps
+/// an O_PATH descriptor per host directory it has seen.
+fn raise_nofile() {
+    use rustix::process::{getrlimit, setrlimit, Resource};
+    let mut l = getrlimit(Resource::Nofile);
+    if l.current != l.maximum {
+        l.current = l.maximum;
+        let _ = setrlimit(Resource::Nofile, l);
+    }
+}
+
+/// An executable read for execve: its bytes and the path it was found at.
+pub struct Executable {
+    pub data: Vec<u8>,
+    pub path: String,
+}
+
+/// Opens `path` (relative to cwd) for execution: ENOENT, EACCES (not a regular file or
+/// no exec permission), ENOTDIR, ELOOP...
+pub fn open_executable(fs: &FsContext, path: &[u8]) -> Result<Executable, Errno> {
+    let creds = Creds::root();
+    let d = fs.lookup(&creds, None, path, true)?;
+    if d.inode.file_type() != FileType::Regular {
+        return Err(Errno::EACCES);
+    }
+    let st = d.inode.stat()?;
+    perm::check(&st, &creds, MAY_EXEC)?;
+    if st.size > MAX_EXECUTABLE {
+        return Err(Errno::ENOMEM);
+    }
+    let ops = d.inode.open(O::RDONLY)?;
+    let mut data = vec![0u8; st.size as usize];
+    let mut done = 0;
+    while done < data.len() {
+        let n = ops.read(&mut data[done..], done as u64)?;
+        if n == 0 {
+            break;
+        }
+        done += n;
+    }
+    data.truncate(done);
+    Ok(Executable { data, path: d.path_string() })
+}
