@@ -43,19 +43,38 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         description="Moat side by side with the host, runc and runsc (issue 4).",
     )
     kind = p.add_mutually_exclusive_group()
-    kind.add_argument("--quick", action="store_true", help="fewer repetitions, smaller sizes (< 3 min)")
-    kind.add_argument("--smoke", action="store_true", help="seconds-long run of host and moat only; no apt")
+    kind.add_argument(
+        "--quick", action="store_true", help="fewer repetitions, smaller sizes (< 3 min)"
+    )
+    kind.add_argument(
+        "--smoke", action="store_true", help="seconds-long run of host and moat only; no apt"
+    )
     pin = p.add_mutually_exclusive_group()
     pin.add_argument("--pinned", action="store_true", help="only the pass pinned to one CPU")
     pin.add_argument("--unpinned", action="store_true", help="only the unpinned pass")
-    pin.add_argument("--both", action="store_true", help="pinned and unpinned passes (default for a full run)")
-    p.add_argument("--runtimes", default=None, help="comma-separated subset of host,runc,runsc,moat")
+    pin.add_argument(
+        "--both", action="store_true", help="pinned and unpinned passes (default for a full run)"
+    )
+    p.add_argument(
+        "--runtimes", default=None, help="comma-separated subset of host,runc,runsc,moat"
+    )
     p.add_argument("--rows", default=None, help="comma-separated subset of row keys")
-    p.add_argument("--moat", type=Path, default=None, help="use this moat binary instead of building one")
+    p.add_argument(
+        "--moat", type=Path, default=None, help="use this moat binary instead of building one"
+    )
     p.add_argument("--cpu", type=int, default=None, help="CPU of the pinned pass (default 1)")
-    p.add_argument("--out", type=Path, default=None, help="markdown output (default bench/results/latest.md; quick: quick.md)")
-    p.add_argument("--work", type=Path, default=Path(os.environ.get("MOAT_BENCH_WORK", "/var/tmp/moat-bench")),
-                   help="scratch directory for the rootfs, bundles and state (default /var/tmp/moat-bench)")
+    p.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="markdown output (default bench/results/latest.md; quick: quick.md)",
+    )
+    p.add_argument(
+        "--work",
+        type=Path,
+        default=Path(os.environ.get("MOAT_BENCH_WORK", "/var/tmp/moat-bench")),
+        help="scratch directory for the rootfs, bundles and state (default /var/tmp/moat-bench)",
+    )
     return p.parse_args(argv)
 
 
@@ -114,7 +133,9 @@ class Bench:
             elif name == "runsc":
                 self.runtimes.append(Runsc(state / "runsc", runsc_flags))
                 self.meta["runsc"] = report.cmd_first_line(["runsc", "--version"])
-                self.meta["runsc_flags"] = " ".join(["--platform=ptrace", "--network=none", *runsc_flags])
+                self.meta["runsc_flags"] = " ".join(
+                    ["--platform=ptrace", "--network=none", *runsc_flags]
+                )
             elif name == "moat":
                 self.runtimes.append(self.setup_moat(state / "moat"))
         for rt in self.runtimes:
@@ -122,10 +143,14 @@ class Bench:
 
     def setup_moat(self, state: Path) -> Runtime:
         binary = self.args.moat
-        commit = subprocess.run(
-            ["git", "-C", str(BENCH_DIR.parent), "rev-parse", "--short", "HEAD"],
-            capture_output=True, text=True,
-        ).stdout.strip() or "unknown commit"
+        commit = (
+            subprocess.run(
+                ["git", "-C", str(BENCH_DIR.parent), "rev-parse", "--short", "HEAD"],
+                capture_output=True,
+                text=True,
+            ).stdout.strip()
+            or "unknown commit"
+        )
         if binary is None:
             try:
                 binary = prepare.build_moat()
@@ -180,7 +205,9 @@ class Bench:
                             live.remove(rt)
                     else:
                         cell.samples.append(value)
-                    shown = f"{report.fmt(value)} {rows.ROW_BY_KEY[key].unit}" if err is None else err
+                    shown = (
+                        f"{report.fmt(value)} {rows.ROW_BY_KEY[key].unit}" if err is None else err
+                    )
                     log(f"{tag} {key} {rep + 1}/{self.s.reps} {rt.name}: {shown}")
 
     def probe(self, rt: Runtime, count: int) -> dict:
@@ -212,7 +239,9 @@ class Bench:
         if "density_time" in keys or "density_pss" in keys:
             plan.append(("density", self.s.density, self.s.density_reps))
         for group, count, reps in plan:
-            keys_here = ["idle_rss", "idle_pss"] if group == "idle" else ["density_time", "density_pss"]
+            keys_here = (
+                ["idle_rss", "idle_pss"] if group == "idle" else ["density_time", "density_pss"]
+            )
             for rt in self.runtimes:
                 if rt.broken:
                     for k in keys_here:
@@ -236,8 +265,10 @@ class Bench:
                         results["density_time"][rt.name].samples.append(ans["ready_ns"] / 1e6)
                         results["density_pss"][rt.name].samples.append(pss)
                     procs = ", ".join(sorted({p["comm"] for p in ans["procs"]}))
-                    log(f"{tag} {group} {rep + 1}/{reps} {rt.name}: RSS {rss:.1f} MiB, "
-                        f"PSS {pss:.1f} MiB over {len(ans['procs'])} processes ({procs})")
+                    log(
+                        f"{tag} {group} {rep + 1}/{reps} {rt.name}: RSS {rss:.1f} MiB, "
+                        f"PSS {pss:.1f} MiB over {len(ans['procs'])} processes ({procs})"
+                    )
 
     def run_pass(self, pinned: bool, keys: list[str]) -> PassResults:
         all_cpus = os.sched_getaffinity(0)
@@ -275,7 +306,10 @@ def main(argv: list[str] | None = None) -> int:
         wanted = args.rows.split(",")
         unknown = [k for k in wanted if k not in rows.ROW_BY_KEY]
         if unknown:
-            print(f"bench/run: unknown rows {unknown}; known: {', '.join(rows.ROW_BY_KEY)}", file=sys.stderr)
+            print(
+                f"bench/run: unknown rows {unknown}; known: {', '.join(rows.ROW_BY_KEY)}",
+                file=sys.stderr,
+            )
             return 2
         keys = [k for k in keys if k in wanted]
     if args.smoke:
@@ -300,7 +334,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         for pinned in pass_names:
             results = bench.run_pass(pinned, keys)
-            title = f"Pinned to CPU {cpu} (`taskset -c {cpu}` for the harness and all it starts)" if pinned else "Unpinned"
+            title = (
+                f"Pinned to CPU {cpu} (`taskset -c {cpu}` for the harness and all it starts)"
+                if pinned
+                else "Unpinned"
+            )
             passes.append((title, results))
     finally:
         bench.cleanup()
@@ -319,7 +357,9 @@ def main(argv: list[str] | None = None) -> int:
     out = args.out or BENCH_DIR / "results" / ("quick.md" if args.quick else "latest.md")
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(doc)
-    out.with_suffix(".json").write_text(json.dumps(report.as_json(passes, bench.meta), indent=1) + "\n")
+    out.with_suffix(".json").write_text(
+        json.dumps(report.as_json(passes, bench.meta), indent=1) + "\n"
+    )
     log(f"wrote {out} ({bench.meta['seconds']} s)")
     return 0
 

@@ -154,7 +154,7 @@ def main() -> int:
             procs = [memory_of(pid) for pid in descendants(me)]
             answer["procs"] = [p for p in procs if p is not None]
     finally:
-        for proc, err, cmd in started:
+        for _, _, cmd in started:
             for cleanup in cmd.get("cleanup", []):
                 try:
                     subprocess.run(cleanup, capture_output=True, timeout=60)
@@ -172,7 +172,7 @@ def main() -> int:
             time.sleep(0.1)
             reap()
         reap()
-        for proc, err, cmd in started:
+        for proc, err, _ in started:
             proc.stdout.close()
             err.close()
     json.dump(answer, sys.stdout)

@@ -120,8 +120,16 @@ def table(results: PassResults, scale: dict, keys: list[str]) -> tuple[str, list
         lines.append(
             "| "
             + " | ".join(
-                [title, row.unit, row.better, *cells, *ratios, target_text(row),
-                 met(row, medians["moat"]), row.runsc_ref or "—"]
+                [
+                    title,
+                    row.unit,
+                    row.better,
+                    *cells,
+                    *ratios,
+                    target_text(row),
+                    met(row, medians["moat"]),
+                    row.runsc_ref or "—",
+                ]
             )
             + " |"
         )
@@ -184,8 +192,10 @@ def os_release() -> str:
     return "unknown"
 
 
-def document(passes: list[tuple[str, PassResults]], meta: dict, scale: dict, keys: list[str]) -> str:
-    now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+def document(
+    passes: list[tuple[str, PassResults]], meta: dict, scale: dict, keys: list[str]
+) -> str:
+    now = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
     out = [
         "# Moat benchmark results",
         "",
@@ -207,7 +217,7 @@ def document(passes: list[tuple[str, PassResults]], meta: dict, scale: dict, key
         "1 means moat is better; for GB/s, above 1. Memory rows count every host process a "
         "container brings (runtime processes and workload) and subtract what the same idle "
         "workload uses on the host (shown in the host column); see bench/README.md. "
-        "\"runsc in issue\" is the runsc-ptrace figure issue 4 quotes, for scale.",
+        '"runsc in issue" is the runsc-ptrace figure issue 4 quotes, for scale.',
     ]
     for name, results in passes:
         tbl, notes = table(results, scale, keys)

@@ -27,21 +27,71 @@ class Row:
 
 
 ROWS: list[Row] = [
-    Row("start_true", "run /bin/true (create→start→wait→delete)", "ms", "lower", 8, "128 ms", "startup"),
-    Row("start_python", "run python3 -c pass (whole container)", "ms", "lower", 20, "172 ms", "startup"),
+    Row(
+        "start_true",
+        "run /bin/true (create→start→wait→delete)",
+        "ms",
+        "lower",
+        8,
+        "128 ms",
+        "startup",
+    ),
+    Row(
+        "start_python",
+        "run python3 -c pass (whole container)",
+        "ms",
+        "lower",
+        20,
+        "172 ms",
+        "startup",
+    ),
     Row("getpid", "getpid", "µs", "lower", 2, "14.5 µs", "workload"),
     Row("openclose", "open+close", "µs", "lower", 5, "29 µs", "workload"),
     Row("stat", "stat", "µs", "lower", None, "", "workload"),
-    Row("seqread", "sequential read, {seq_mib} MiB file", "GB/s", "higher", 22, "18 GB/s", "workload"),
-    Row("smallfile", "small file create+write+stat+unlink (tmpfs)", "µs", "lower", 25, "111 µs", "workload"),
+    Row(
+        "seqread",
+        "sequential read, {seq_mib} MiB file",
+        "GB/s",
+        "higher",
+        22,
+        "18 GB/s",
+        "workload",
+    ),
+    Row(
+        "smallfile",
+        "small file create+write+stat+unlink (tmpfs)",
+        "µs",
+        "lower",
+        25,
+        "111 µs",
+        "workload",
+    ),
     Row("forkexec", "fork+exec+wait /bin/true", "µs", "lower", 700, "2.8 ms", "workload"),
     Row("pthread", "pthread create+join", "µs", "lower", 45, "191 µs", "workload"),
     Row("pipe", "pipe ping-pong round trip", "µs", "lower", 12, "81 µs", "workload"),
-    Row("touch", "anonymous mmap+touch, {touch_mib} MiB", "GB/s", "higher", 2.8, "1.5 GB/s", "workload"),
+    Row(
+        "touch",
+        "anonymous mmap+touch, {touch_mib} MiB",
+        "GB/s",
+        "higher",
+        2.8,
+        "1.5 GB/s",
+        "workload",
+    ),
     Row("idle_rss", "idle sandbox RSS, workload excluded", "MiB", "lower", None, "", "idle"),
     Row("idle_pss", "idle sandbox PSS, workload excluded", "MiB", "lower", 5, "28 MiB", "idle"),
-    Row("density_time", "start {density} sandboxes (sequential)", "ms", "lower", None, "", "density"),
-    Row("density_pss", "{density} idle sandboxes: total PSS, workloads excluded", "MiB", "lower", None, "", "density"),
+    Row(
+        "density_time", "start {density} sandboxes (sequential)", "ms", "lower", None, "", "density"
+    ),
+    Row(
+        "density_pss",
+        "{density} idle sandboxes: total PSS, workloads excluded",
+        "MiB",
+        "lower",
+        None,
+        "",
+        "density",
+    ),
 ]
 
 ROW_BY_KEY = {r.key: r for r in ROWS}
@@ -63,7 +113,9 @@ def workload_specs(s, rootfs: Path, busybox_size: int, host_tmp: Path) -> dict[s
     """The argv of every start-up and workload row for settings ``s``."""
     ms = str(s.min_ms)
 
-    def both(args: list[str], host_map: dict[str, str] | None = None) -> tuple[list[str], list[str]]:
+    def both(
+        args: list[str], host_map: dict[str, str] | None = None
+    ) -> tuple[list[str], list[str]]:
         host = []
         for a in args:
             if host_map and a in host_map:
@@ -82,11 +134,37 @@ def workload_specs(s, rootfs: Path, busybox_size: int, host_tmp: Path) -> dict[s
         specs[key] = WorkloadSpec(c, h, metric, check, min_ops, scale)
 
     add("start_true", ["/bin/true"], None, None)
-    add("start_python", ["/usr/bin/python3", "-c", "pass"], None, None, host_map={"/usr/bin/python3": "/usr/bin/python3"})
+    add(
+        "start_python",
+        ["/usr/bin/python3", "-c", "pass"],
+        None,
+        None,
+        host_map={"/usr/bin/python3": "/usr/bin/python3"},
+    )
     add("getpid", ["/bench/sysc", "getpid", "1000", ms], "getpid", "ok", 1000, 1e-3)
-    add("openclose", ["/bench/sysc", "openclose", "256", ms, "/bin/busybox"], "openclose", "ok", 256, 1e-3)
-    add("stat", ["/bench/sysc", "stat", "256", ms, "/bin/busybox"], "stat", str(busybox_size), 256, 1e-3)
-    add("seqread", ["/bench/fileio", "seqread", "1", ms, seq, "128"], "seqread", str(s.seq_mib << 20), 1)
+    add(
+        "openclose",
+        ["/bench/sysc", "openclose", "256", ms, "/bin/busybox"],
+        "openclose",
+        "ok",
+        256,
+        1e-3,
+    )
+    add(
+        "stat",
+        ["/bench/sysc", "stat", "256", ms, "/bin/busybox"],
+        "stat",
+        str(busybox_size),
+        256,
+        1e-3,
+    )
+    add(
+        "seqread",
+        ["/bench/fileio", "seqread", "1", ms, seq, "128"],
+        "seqread",
+        str(s.seq_mib << 20),
+        1,
+    )
     add(
         "smallfile",
         ["/bench/fileio", "smallfile", "16", ms, "/tmp", "1024"],
@@ -98,7 +176,13 @@ def workload_specs(s, rootfs: Path, busybox_size: int, host_tmp: Path) -> dict[s
     add("forkexec", ["/bench/proc", "forkexec", "5", ms, "/bin/true"], "forkexec", "ok", 5)
     add("pthread", ["/bench/proc", "pthread", "10", ms], "pthread", "ok", 10)
     add("pipe", ["/bench/proc", "pipe", "100", ms], "pipe", "ok", 100)
-    add("touch", ["/bench/mem", "touch", "1", ms, str(s.touch_mib)], "touch", str(s.touch_mib << 20), 1)
+    add(
+        "touch",
+        ["/bench/mem", "touch", "1", ms, str(s.touch_mib)],
+        "touch",
+        str(s.touch_mib << 20),
+        1,
+    )
     return specs
 
 
@@ -124,4 +208,3 @@ def parse_result(out: Outcome, spec: WorkloadSpec) -> tuple[float | None, str | 
     if ops < spec.min_ops or not math.isfinite(value) or value <= 0:
         return None, f"implausible result ({value}, {ops} ops)"
     return value, None
-

@@ -190,9 +190,7 @@ class Runsc(OciRuntime):
     name = "runsc"
 
     def __init__(self, state_root: Path, extra_flags: list[str]):
-        super().__init__(
-            "runsc", state_root, ["--platform=ptrace", "--network=none", *extra_flags]
-        )
+        super().__init__("runsc", state_root, ["--platform=ptrace", "--network=none", *extra_flags])
 
 
 class Moat(OciRuntime):
