@@ -51,6 +51,7 @@ syscall_tests! {
     arch_prctl,
     brk,
     clock_time,
+    clone_process,
     cwd,
     dev_files,
     execve,
