@@ -22,14 +22,15 @@ int main(void)
 
 	/* NAME_MAX: a 255-character component is merely missing, 256 is too long. */
 	char name[300];
-	strcpy(name, "/tmp/");
-	memset(name + 5, 'n', 255);
-	name[5 + 255] = '\0';
+	size_t prefix = strlen("/tmp/");
+	memset(name, 'n', sizeof(name));
+	memcpy(name, "/tmp/garbage_paths.", strlen("/tmp/garbage_paths."));
+	name[prefix + 255] = '\0';
 	SHOW(stat(name, &st));
 	SHOW(open(name, O_CREAT | O_WRONLY, 0644) >= 0);
 	SHOW(unlink(name));
-	memset(name + 5, 'n', 256);
-	name[5 + 256] = '\0';
+	name[prefix + 255] = 'n';
+	name[prefix + 256] = '\0';
 	SHOW(stat(name, &st));
 	SHOW(open(name, O_CREAT | O_WRONLY, 0644));
 	SHOW(mkdir(name, 0755));

@@ -9,8 +9,11 @@
 //!
 //! Stdout and the exit status (moat exits 128+N for a program killed by signal N) must be
 //! identical; stderr is not compared. The moat run goes first, so the host run's writes
-//! into the rootfs cannot be seen by it; after the moat run no `/tmp/<program>*` entry
-//! may exist in the rootfs on the host (the sandbox must not write through).
+//! into the rootfs cannot be seen by it. After the moat run, no `<program>.*` entry may
+//! exist in the rootfs's `/`, `/tmp` or `/root` on the host, and `/etc/passwd` and
+//! `/etc/group` must be unchanged: the sandbox must not write through. Programs clean up
+//! after themselves except for `<program>.keep*` files, which the runner removes after
+//! each host run; they make a write-through visible even though the rest is cleaned.
 //!
 //! Environment knobs:
 //! * `MOAT_SYSCALL_HOST_ONLY=1` skips the moat run (to validate a new test on the host).
@@ -28,7 +31,7 @@ use std::io::Read;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -78,6 +81,7 @@ syscall_tests! {
     mmap_file,
     nanosleep,
     open_flags,
+    overlay_writes,
     pgrp_session,
     pid_relations,
     pipe_basic,
@@ -298,7 +302,11 @@ fn base_env(cmd: &mut Command) {
     }
 }
 
+/// Serialises host runs against [`changed_image_files`].
+static IMAGE_FILES: RwLock<()> = RwLock::new(());
+
 fn run_on_host(root: &Path, name: &str) -> Outcome {
+    let _guard = IMAGE_FILES.write().unwrap_or_else(|e| e.into_inner());
     let mut cmd = Command::new(format!("/{name}"));
     base_env(&mut cmd);
     let root = root.to_path_buf();
@@ -325,18 +333,65 @@ fn run_in_moat(root: &Path, name: &str) -> Outcome {
     run(cmd)
 }
 
-/// Entries in `<root>/tmp` whose name starts with the program's name.
-fn leftovers(root: &Path, name: &str) -> Vec<String> {
-    let mut found: Vec<String> = fs::read_dir(root.join("tmp"))
-        .map(|rd| {
-            rd.filter_map(|e| e.ok())
-                .filter_map(|e| e.file_name().into_string().ok())
-                .filter(|f| f.starts_with(name))
-                .collect()
-        })
-        .unwrap_or_default();
+/// Paths a program may write on the host run: entries of `/`, `/tmp` and `/root` named
+/// `<name>.<anything>`. Those named `<name>.keep*` are left behind on purpose (so that a
+/// sandbox that writes through is caught even though the program cleans up the rest).
+fn leftovers(root: &Path, name: &str) -> Vec<PathBuf> {
+    let prefix = format!("{name}.");
+    let mut found = Vec::new();
+    for dir in ["", "tmp", "root"] {
+        let Ok(entries) = fs::read_dir(root.join(dir)) else {
+            continue;
+        };
+        for entry in entries.filter_map(|e| e.ok()) {
+            let Ok(file) = entry.file_name().into_string() else {
+                continue;
+            };
+            if file.starts_with(&prefix) {
+                found.push(Path::new("/").join(dir).join(file));
+            }
+        }
+    }
     found.sort();
     found
+}
+
+fn is_keep(path: &Path, name: &str) -> bool {
+    path.file_name()
+        .and_then(|f| f.to_str())
+        .is_some_and(|f| f.starts_with(&format!("{name}.keep")))
+}
+
+fn show_paths(paths: &[PathBuf]) -> String {
+    let shown: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+    shown.join(", ")
+}
+
+/// Removes the `<name>.keep*` files a host run left on purpose.
+fn remove_kept(root: &Path, name: &str) {
+    for path in leftovers(root, name) {
+        if is_keep(&path, name) {
+            let on_host = root.join(path.strip_prefix("/").unwrap_or(&path));
+            let _ = fs::remove_file(&on_host).or_else(|_| fs::remove_dir_all(&on_host));
+        }
+    }
+}
+
+/// Image files that a program may change on the host but must restore (overlay_writes.c
+/// does); the moat run must not touch them at all.
+///
+/// Host runs hold [`IMAGE_FILES`] for writing and this check holds it for reading, so a
+/// host run that is changing a file right now is never mistaken for a sandbox leak.
+fn changed_image_files(root: &Path) -> Vec<&'static str> {
+    let _guard = IMAGE_FILES.read().unwrap_or_else(|e| e.into_inner());
+    [
+        ("etc/passwd", rootfs::ETC_PASSWD),
+        ("etc/group", rootfs::ETC_GROUP),
+    ]
+    .into_iter()
+    .filter(|(path, want)| fs::read_to_string(root.join(path)).ok().as_deref() != Some(*want))
+    .map(|(path, _)| path)
+    .collect()
 }
 
 fn check_program(name: &str) {
@@ -351,15 +406,24 @@ fn check_program(name: &str) {
         let leaked = leftovers(root, name);
         if !leaked.is_empty() {
             failures.push(format!(
-                "the moat run wrote through to the host rootfs: /tmp/{}",
-                leaked.join(", /tmp/")
+                "the moat run wrote through to the host rootfs: {}",
+                show_paths(&leaked)
+            ));
+        }
+        let changed = changed_image_files(root);
+        if !changed.is_empty() {
+            failures.push(format!(
+                "the moat run changed image files on the host: {}",
+                changed.join(", ")
             ));
         }
         Some(outcome)
     };
 
     let host = run_on_host(root, name);
+    remove_kept(root, name);
     let again = run_on_host(root, name);
+    remove_kept(root, name);
     if host.ending == Ending::TimedOut {
         failures.push(format!(
             "the host run timed out; its output:\n{}",
@@ -377,8 +441,8 @@ fn check_program(name: &str) {
     let leaked = leftovers(root, name);
     if !leaked.is_empty() {
         failures.push(format!(
-            "the program left files behind on the host: /tmp/{}",
-            leaked.join(", /tmp/")
+            "the program left files behind on the host: {}",
+            show_paths(&leaked)
         ));
     }
 

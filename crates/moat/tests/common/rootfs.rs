@@ -23,6 +23,12 @@ use std::process::Command;
 /// Where Debian's `busybox-static` package installs busybox.
 pub const HOST_BUSYBOX: &str = "/bin/busybox";
 
+/// Contents of `/etc/passwd` in the rootfs.
+pub const ETC_PASSWD: &str = "root:x:0:0:root:/root:/bin/sh\n";
+
+/// Contents of `/etc/group` in the rootfs.
+pub const ETC_GROUP: &str = "root:x:0:\n";
+
 /// Device nodes that [`add_host_device_nodes`] creates: name, major, minor.
 pub const DEVICE_NODES: &[(&str, u32, u32)] = &[
     ("null", 1, 3),
@@ -64,8 +70,8 @@ pub fn build_busybox_rootfs(dir: &Path) -> Result<(), String> {
         symlink("busybox", &link).map_err(|e| format!("linking {}: {e}", link.display()))?;
     }
 
-    write_file(&dir.join("etc/passwd"), "root:x:0:0:root:/root:/bin/sh\n")?;
-    write_file(&dir.join("etc/group"), "root:x:0:\n")?;
+    write_file(&dir.join("etc/passwd"), ETC_PASSWD)?;
+    write_file(&dir.join("etc/group"), ETC_GROUP)?;
     Ok(())
 }
 
