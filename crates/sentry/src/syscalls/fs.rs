@@ -1,10 +1,691 @@
-//! OWNED BY THE VFS ENGINEER — placeholder so the table compiles.
+//! Path-based filesystem calls: open, stat, directories, links, renames, attributes.
 //!
-//! Register this family's handlers in `HANDLERS` (number, handler, support, strace
-//! argument kinds); `table.rs` merges them into the one syscall table.
+//! Handlers: sys_open, sys_openat, sys_openat2, sys_creat, sys_stat, sys_fstat,
+//! sys_lstat, sys_newfstatat, sys_statx, sys_readlink, sys_readlinkat, sys_access,
+//! sys_faccessat, sys_faccessat2, sys_getcwd, sys_chdir, sys_fchdir, sys_mkdir,
+//! sys_mkdirat, sys_mknod, sys_mknodat, sys_unlink, sys_unlinkat, sys_rmdir,
+//! sys_rename, sys_renameat, sys_renameat2, sys_symlink, sys_symlinkat, sys_link,
+//! sys_linkat, sys_chmod, sys_fchmod, sys_fchmodat, sys_chown, sys_fchown, sys_lchown,
+//! sys_fchownat, sys_truncate, sys_ftruncate, sys_utimensat, sys_umask, sys_statfs,
+//! sys_fstatfs.
 
-use super::strace::Arg;
-use super::table::Support;
-use super::Handler;
+use super::file::install;
+use super::strace::Arg::{self, *};
+use super::table::Support::{self, *};
+use super::{Args, Handler, SysResult};
+use crate::kernel::Task;
+use crate::vfs::{Creds, Dentry, FileType, SetAttr, Stat, Timespec};
+use abi::Errno;
+use std::sync::Arc;
 
-pub const HANDLERS: &[(u64, Handler, Support, &[Arg])] = &[];
+use Handler::Plain as P;
+
+#[rustfmt::skip]
+pub const HANDLERS: &[(u64, Handler, Support, &[Arg])] = &[
+    (2, P(sys_open), Full, &[Path, Hex, Hex]),
+    (4, P(sys_stat), Full, &[Path, Ptr]),
+    (5, P(sys_fstat), Full, &[Fd, Ptr]),
+    (6, P(sys_lstat), Full, &[Path, Ptr]),
+    (21, P(sys_access), Full, &[Path, Int]),
+    (76, P(sys_truncate), Full, &[Path, Int]),
+    (77, P(sys_ftruncate), Full, &[Fd, Int]),
+    (79, P(sys_getcwd), Full, &[Ptr, Size]),
+    (80, P(sys_chdir), Full, &[Path]),
+    (81, P(sys_fchdir), Full, &[Fd]),
+    (82, P(sys_rename), Full, &[Path, Path]),
+    (83, P(sys_mkdir), Full, &[Path, Hex]),
+    (84, P(sys_rmdir), Full, &[Path]),
+    (85, P(sys_creat), Full, &[Path, Hex]),
+    (86, P(sys_link), Full, &[Path, Path]),
+    (87, P(sys_unlink), Full, &[Path]),
+    (88, P(sys_symlink), Full, &[Path, Path]),
+    (89, P(sys_readlink), Full, &[Path, Ptr, Size]),
+    (90, P(sys_chmod), Full, &[Path, Hex]),
+    (91, P(sys_fchmod), Full, &[Fd, Hex]),
+    (92, P(sys_chown), Partial("ownership kept in memory only"), &[Path, Int, Int]),
+    (93, P(sys_fchown), Partial("ownership kept in memory only"), &[Fd, Int, Int]),
+    (94, P(sys_lchown), Partial("ownership kept in memory only"), &[Path, Int, Int]),
+    (95, P(sys_umask), Full, &[Hex]),
+    (133, P(sys_mknod), Partial("FIFOs and sockets cannot be opened yet"), &[Path, Hex, Hex]),
+    (137, P(sys_statfs), Full, &[Path, Ptr]),
+    (138, P(sys_fstatfs), Full, &[Fd, Ptr]),
+    (257, P(sys_openat), Full, &[Fd, Path, Hex, Hex]),
+    (258, P(sys_mkdirat), Full, &[Fd, Path, Hex]),
+    (259, P(sys_mknodat), Partial("FIFOs and sockets cannot be opened yet"), &[Fd, Path, Hex, Hex]),
+    (260, P(sys_fchownat), Partial("ownership kept in memory only"), &[Fd, Path, Int, Int, Hex]),
+    (262, P(sys_newfstatat), Full, &[Fd, Path, Ptr, Hex]),
+    (263, P(sys_unlinkat), Full, &[Fd, Path, Hex]),
+    (264, P(sys_renameat), Full, &[Fd, Path, Fd, Path]),
+    (265, P(sys_linkat), Full, &[Fd, Path, Fd, Path, Hex]),
+    (266, P(sys_symlinkat), Full, &[Path, Fd, Path]),
+    (267, P(sys_readlinkat), Full, &[Fd, Path, Ptr, Size]),
+    (268, P(sys_fchmodat), Full, &[Fd, Path, Hex]),
+    (269, P(sys_faccessat), Full, &[Fd, Path, Int]),
+    (280, P(sys_utimensat), Full, &[Fd, Path, Ptr, Hex]),
+    (316, P(sys_renameat2), Partial("RENAME_EXCHANGE and RENAME_WHITEOUT unsupported"), &[Fd, Path, Fd, Path, Hex]),
+    (332, P(sys_statx), Full, &[Fd, Path, Hex, Hex, Ptr]),
+    (437, P(sys_openat2), Partial("RESOLVE_* flags other than NO_SYMLINKS are ignored"), &[Fd, Path, Ptr, Size]),
+    (439, P(sys_faccessat2), Full, &[Fd, Path, Int, Hex]),
+];
+
+const AT_FDCWD: i32 = -100;
+const AT_SYMLINK_NOFOLLOW: u32 = 0x100;
+const AT_REMOVEDIR: u32 = 0x200;
+const AT_SYMLINK_FOLLOW: u32 = 0x400;
+const AT_NO_AUTOMOUNT: u32 = 0x800;
+const AT_EMPTY_PATH: u32 = 0x1000;
+const AT_EACCESS: u32 = 0x200;
+const AT_STATX_SYNC_TYPE: u32 = 0x6000;
+
+/// The identity path operations run as (the filesystem ids are the effective ones).
+pub(crate) fn creds(t: &Task) -> Creds {
+    Creds { uid: t.cred.euid, gid: t.cred.egid, groups: Vec::new(), pid: t.pid() }
+}
+
+/// A path argument: EFAULT, ENAMETOOLONG, and ENOENT for "" unless `empty_ok`.
+fn path_arg(t: &Task, addr: u64, empty_ok: bool) -> Result<Vec<u8>, Errno> {
+    let p = t.copy_in_path(addr)?;
+    if p.is_empty() && !empty_ok {
+        return Err(Errno::ENOENT);
+    }
+    Ok(p)
+}
+
+/// Where a relative path starts: the cwd for AT_FDCWD, else the directory `dirfd`.
+fn start_dir(t: &Task, dirfd: i32, path: &[u8]) -> Result<Option<Arc<Dentry>>, Errno> {
+    if path.first() == Some(&b'/') || dirfd == AT_FDCWD {
+        return Ok(None);
+    }
+    let f = t.fds.get(dirfd)?;
+    let d = f.dentry().ok_or(Errno::ENOTDIR)?;
+    if d.inode.file_type() != FileType::Directory {
+        return Err(Errno::ENOTDIR);
+    }
+    Ok(Some(d.clone()))
+}
+
+// ---------------------------------------------------------------------------------
+// open
+
+fn do_open(t: &mut Task, dirfd: i32, path_addr: u64, flags: u32, mode: u32) -> SysResult {
+    let path = path_arg(t, path_addr, false)?;
+    let start = start_dir(t, dirfd, &path)?;
+    let c = creds(t);
+    let file = t.fs.open(&c, start.as_ref(), &path, flags | libc::O_LARGEFILE as u32, mode)?;
+    Ok(install(t, file, flags & libc::O_CLOEXEC as u32 != 0)? as u64)
+}
+
+pub fn sys_open(t: &mut Task, a: &Args) -> SysResult {
+    do_open(t, AT_FDCWD, a.addr(0), a.u32(1), a.u32(2))
+}
+
+pub fn sys_openat(t: &mut Task, a: &Args) -> SysResult {
+    do_open(t, a.fd(0), a.addr(1), a.u32(2), a.u32(3))
+}
+
+pub fn sys_creat(t: &mut Task, a: &Args) -> SysResult {
+    let flags = (libc::O_CREAT | libc::O_WRONLY | libc::O_TRUNC) as u32;
+    do_open(t, AT_FDCWD, a.addr(0), flags, a.u32(1))
+}
+
+pub fn sys_openat2(t: &mut Task, a: &Args) -> SysResult {
+    const OPEN_HOW_SIZE_VER0: usize = 24;
+    let (how_addr, size) = (a.addr(2), a.usize(3));
+    if size < OPEN_HOW_SIZE_VER0 {
+        return Err(Errno::EINVAL);
+    }
+    if size > 4096 {
+        return Err(Errno::E2BIG);
+    }
+    let how = t.mm().copy_in_vec(how_addr, size)?;
+    if how[OPEN_HOW_SIZE_VER0..].iter().any(|&b| b != 0) {
+        return Err(Errno::E2BIG);
+    }
+    let word = |i: usize| u64::from_ne_bytes(how[i * 8..i * 8 + 8].try_into().unwrap_or([0; 8]));
+    let (flags, mode, resolve) = (word(0), word(1), word(2));
+    let known = (libc::O_ACCMODE
+        | libc::O_CREAT
+        | libc::O_EXCL
+        | libc::O_NOCTTY
+        | libc::O_TRUNC
+        | libc::O_APPEND
+        | libc::O_NONBLOCK
+        | libc::O_DSYNC
+        | libc::O_ASYNC
+        | libc::O_DIRECT
+        | libc::O_LARGEFILE
+        | libc::O_DIRECTORY
+        | libc::O_NOFOLLOW
+        | libc::O_NOATIME
+        | libc::O_CLOEXEC
+        | libc::O_PATH
+        | libc::O_SYNC
+        | libc::O_TMPFILE) as u64;
+    if flags & !known != 0 || mode & !0o7777 != 0 || resolve & !0x3f != 0 {
+        return Err(Errno::EINVAL);
+    }
+    if mode != 0 && flags & (libc::O_CREAT as u64) == 0 && flags & (libc::O_TMPFILE as u64) != libc::O_TMPFILE as u64 {
+        return Err(Errno::EINVAL);
+    }
+    const RESOLVE_NO_SYMLINKS: u64 = 0x04;
+    let mut flags = flags as u32;
+    if resolve & RESOLVE_NO_SYMLINKS != 0 {
+        flags |= libc::O_NOFOLLOW as u32;
+    }
+    do_open(t, a.fd(0), a.addr(1), flags, mode as u32)
+}
+
+// ---------------------------------------------------------------------------------
+// stat
+
+/// Encodes the x86-64 `struct stat` (144 bytes).
+pub fn encode_stat(s: &Stat) -> [u8; 144] {
+    let mut b = [0u8; 144];
+    let mut put = |off: usize, v: &[u8]| b[off..off + v.len()].copy_from_slice(v);
+    put(0, &s.dev.to_ne_bytes());
+    put(8, &s.ino.to_ne_bytes());
+    put(16, &s.nlink.to_ne_bytes());
+    put(24, &s.mode.to_ne_bytes());
+    put(28, &s.uid.to_ne_bytes());
+    put(32, &s.gid.to_ne_bytes());
+    put(40, &s.rdev.to_ne_bytes());
+    put(48, &s.size.to_ne_bytes());
+    put(56, &s.blksize.to_ne_bytes());
+    put(64, &s.blocks.to_ne_bytes());
+    put(72, &s.atime.sec.to_ne_bytes());
+    put(80, &s.atime.nsec.to_ne_bytes());
+    put(88, &s.mtime.sec.to_ne_bytes());
+    put(96, &s.mtime.nsec.to_ne_bytes());
+    put(104, &s.ctime.sec.to_ne_bytes());
+    put(112, &s.ctime.nsec.to_ne_bytes());
+    b
+}
+
+fn dev_major(d: u64) -> u32 {
+    (((d >> 8) & 0xfff) | ((d >> 32) & !0xfff)) as u32
+}
+
+fn dev_minor(d: u64) -> u32 {
+    ((d & 0xff) | ((d >> 12) & !0xff)) as u32
+}
+
+/// Encodes `struct statx` (256 bytes) with the basic fields.
+pub fn encode_statx(s: &Stat) -> [u8; 256] {
+    const STATX_BASIC_STATS: u32 = 0x7ff;
+    let mut b = [0u8; 256];
+    let mut put = |off: usize, v: &[u8]| b[off..off + v.len()].copy_from_slice(v);
+    put(0, &STATX_BASIC_STATS.to_ne_bytes());
+    put(4, &(s.blksize as u32).to_ne_bytes());
+    put(16, &(s.nlink.min(u32::MAX as u64) as u32).to_ne_bytes());
+    put(20, &s.uid.to_ne_bytes());
+    put(24, &s.gid.to_ne_bytes());
+    put(28, &(s.mode as u16).to_ne_bytes());
+    put(32, &s.ino.to_ne_bytes());
+    put(40, &s.size.to_ne_bytes());
+    put(48, &s.blocks.to_ne_bytes());
+    for (off, ts) in [(64, s.atime), (96, s.ctime), (112, s.mtime)] {
+        put(off, &ts.sec.to_ne_bytes());
+        put(off + 8, &(ts.nsec as u32).to_ne_bytes());
+    }
+    put(128, &dev_major(s.rdev).to_ne_bytes());
+    put(132, &dev_minor(s.rdev).to_ne_bytes());
+    put(136, &dev_major(s.dev).to_ne_bytes());
+    put(140, &dev_minor(s.dev).to_ne_bytes());
+    b
+}
+
+/// stat of `path` relative to `dirfd`, or of `dirfd` itself with AT_EMPTY_PATH.
+fn stat_at(t: &Task, dirfd: i32, path_addr: u64, flags: u32) -> Result<Stat, Errno> {
+    let path = path_arg(t, path_addr, flags & AT_EMPTY_PATH != 0)?;
+    if path.is_empty() {
+        if dirfd == AT_FDCWD {
+            return t.fs.cwd.inode.stat();
+        }
+        return t.fds.get(dirfd)?.stat();
+    }
+    let start = start_dir(t, dirfd, &path)?;
+    t.fs.stat(&creds(t), start.as_ref(), &path, flags & AT_SYMLINK_NOFOLLOW == 0)
+}
+
+pub fn sys_stat(t: &mut Task, a: &Args) -> SysResult {
+    let st = stat_at(t, AT_FDCWD, a.addr(0), 0)?;
+    t.mm().copy_out(a.addr(1), &encode_stat(&st))?;
+    Ok(0)
+}
+
+pub fn sys_lstat(t: &mut Task, a: &Args) -> SysResult {
+    let st = stat_at(t, AT_FDCWD, a.addr(0), AT_SYMLINK_NOFOLLOW)?;
+    t.mm().copy_out(a.addr(1), &encode_stat(&st))?;
+    Ok(0)
+}
+
+pub fn sys_fstat(t: &mut Task, a: &Args) -> SysResult {
+    let st = t.fds.get(a.fd(0))?.stat()?;
+    t.mm().copy_out(a.addr(1), &encode_stat(&st))?;
+    Ok(0)
+}
+
+pub fn sys_newfstatat(t: &mut Task, a: &Args) -> SysResult {
+    let flags = a.u32(3);
+    if flags & !(AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT | AT_EMPTY_PATH) != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let st = stat_at(t, a.fd(0), a.addr(1), flags)?;
+    t.mm().copy_out(a.addr(2), &encode_stat(&st))?;
+    Ok(0)
+}
+
+pub fn sys_statx(t: &mut Task, a: &Args) -> SysResult {
+    let flags = a.u32(2);
+    if flags & !(AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT | AT_EMPTY_PATH | AT_STATX_SYNC_TYPE) != 0 || flags & AT_STATX_SYNC_TYPE == AT_STATX_SYNC_TYPE {
+        return Err(Errno::EINVAL);
+    }
+    const STATX_RESERVED: u32 = 0x8000_0000;
+    if a.u32(3) & STATX_RESERVED != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let st = stat_at(t, a.fd(0), a.addr(1), flags)?;
+    t.mm().copy_out(a.addr(4), &encode_statx(&st))?;
+    Ok(0)
+}
+
+fn encode_statfs(v: [u64; 6]) -> [u8; 120] {
+    let [ftype, bsize, blocks, bfree, files, ffree] = v;
+    let mut b = [0u8; 120];
+    let words = [ftype, bsize, blocks, bfree, bfree, files, ffree, 0, 255, bsize, 0x20];
+    for (i, w) in words.iter().enumerate() {
+        b[i * 8..i * 8 + 8].copy_from_slice(&w.to_ne_bytes());
+    }
+    b
+}
+
+pub fn sys_statfs(t: &mut Task, a: &Args) -> SysResult {
+    let path = path_arg(t, a.addr(0), false)?;
+    let d = t.fs.lookup(&creds(t), None, &path, true)?;
+    let v = d.inode.statfs()?;
+    t.mm().copy_out(a.addr(1), &encode_statfs(v))?;
+    Ok(0)
+}
+
+pub fn sys_fstatfs(t: &mut Task, a: &Args) -> SysResult {
+    let f = t.fds.get(a.fd(0))?;
+    let v = match f.dentry() {
+        Some(d) => d.inode.statfs()?,
+        None => [0x5049_5045, 4096, 0, 0, 0, 0],
+    };
+    t.mm().copy_out(a.addr(1), &encode_statfs(v))?;
+    Ok(0)
+}
+
+// ---------------------------------------------------------------------------------
+// links and names
+
+fn do_readlink(t: &mut Task, dirfd: i32, path_addr: u64, buf: u64, size: i32) -> SysResult {
+    let path = path_arg(t, path_addr, false)?;
+    if size <= 0 {
+        return Err(Errno::EINVAL);
+    }
+    let start = start_dir(t, dirfd, &path)?;
+    let target = t.fs.readlink(&creds(t), start.as_ref(), &path)?;
+    let n = target.len().min(size as usize);
+    t.mm().copy_out(buf, &target[..n])?;
+    Ok(n as u64)
+}
+
+pub fn sys_readlink(t: &mut Task, a: &Args) -> SysResult {
+    do_readlink(t, AT_FDCWD, a.addr(0), a.addr(1), a.i32(2))
+}
+
+pub fn sys_readlinkat(t: &mut Task, a: &Args) -> SysResult {
+    do_readlink(t, a.fd(0), a.addr(1), a.addr(2), a.i32(3))
+}
+
+fn do_access(t: &mut Task, dirfd: i32, path_addr: u64, mode: u32, flags: u32) -> SysResult {
+    if flags & !(AT_SYMLINK_NOFOLLOW | AT_EACCESS | AT_EMPTY_PATH) != 0 {
+        return Err(Errno::EINVAL);
+    }
+    if mode & !7 != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let path = path_arg(t, path_addr, flags & AT_EMPTY_PATH != 0)?;
+    // access(2) checks with the real ids unless AT_EACCESS.
+    let mut c = creds(t);
+    if flags & AT_EACCESS == 0 {
+        c.uid = t.cred.uid;
+        c.gid = t.cred.gid;
+    }
+    if path.is_empty() {
+        let f = t.fds.get(dirfd)?;
+        let d = f.dentry().ok_or(Errno::EBADF)?.clone();
+        let st = d.inode.stat()?;
+        return crate::vfs::perm::check(&st, &c, mode).map(|_| 0);
+    }
+    let start = start_dir(t, dirfd, &path)?;
+    t.fs.access(&c, start.as_ref(), &path, mode, flags & AT_SYMLINK_NOFOLLOW == 0)?;
+    Ok(0)
+}
+
+pub fn sys_access(t: &mut Task, a: &Args) -> SysResult {
+    do_access(t, AT_FDCWD, a.addr(0), a.u32(1), 0)
+}
+
+pub fn sys_faccessat(t: &mut Task, a: &Args) -> SysResult {
+    do_access(t, a.fd(0), a.addr(1), a.u32(2), 0)
+}
+
+pub fn sys_faccessat2(t: &mut Task, a: &Args) -> SysResult {
+    do_access(t, a.fd(0), a.addr(1), a.u32(2), a.u32(3))
+}
+
+pub fn sys_getcwd(t: &mut Task, a: &Args) -> SysResult {
+    let (buf, size) = (a.addr(0), a.usize(1));
+    let mut p = t.fs.cwd_path();
+    p.push(0);
+    if p.len() > size {
+        return Err(Errno::ERANGE);
+    }
+    t.mm().copy_out(buf, &p)?;
+    Ok(p.len() as u64)
+}
+
+pub fn sys_chdir(t: &mut Task, a: &Args) -> SysResult {
+    let path = path_arg(t, a.addr(0), false)?;
+    let c = creds(t);
+    t.fs.chdir(&c, &path)?;
+    Ok(0)
+}
+
+pub fn sys_fchdir(t: &mut Task, a: &Args) -> SysResult {
+    let f = t.fds.get(a.fd(0))?;
+    let d = f.dentry().ok_or(Errno::ENOTDIR)?.clone();
+    let c = creds(t);
+    t.fs.chdir_to(&c, d)?;
+    Ok(0)
+}
+
+fn do_mkdir(t: &mut Task, dirfd: i32, path_addr: u64, mode: u32) -> SysResult {
+    let path = path_arg(t, path_addr, false)?;
+    let start = start_dir(t, dirfd, &path)?;
+    t.fs.mkdir(&creds(t), start.as_ref(), &path, mode)?;
+    Ok(0)
+}
+
+pub fn sys_mkdir(t: &mut Task, a: &Args) -> SysResult {
+    do_mkdir(t, AT_FDCWD, a.addr(0), a.u32(1))
+}
+
+pub fn sys_mkdirat(t: &mut Task, a: &Args) -> SysResult {
+    do_mkdir(t, a.fd(0), a.addr(1), a.u32(2))
+}
+
+fn do_mknod(t: &mut Task, dirfd: i32, path_addr: u64, mode: u32, dev: u64) -> SysResult {
+    let path = path_arg(t, path_addr, false)?;
+    let start = start_dir(t, dirfd, &path)?;
+    t.fs.mknod(&creds(t), start.as_ref(), &path, mode, dev)?;
+    Ok(0)
+}
+
+pub fn sys_mknod(t: &mut Task, a: &Args) -> SysResult {
+    do_mknod(t, AT_FDCWD, a.addr(0), a.u32(1), a.u64(2))
+}
+
+pub fn sys_mknodat(t: &mut Task, a: &Args) -> SysResult {
+    do_mknod(t, a.fd(0), a.addr(1), a.u32(2), a.u64(3))
+}
+
+fn do_unlink(t: &mut Task, dirfd: i32, path_addr: u64, dir: bool) -> SysResult {
+    let path = path_arg(t, path_addr, false)?;
+    let start = start_dir(t, dirfd, &path)?;
+    t.fs.unlink(&creds(t), start.as_ref(), &path, dir)?;
+    Ok(0)
+}
+
+pub fn sys_unlink(t: &mut Task, a: &Args) -> SysResult {
+    do_unlink(t, AT_FDCWD, a.addr(0), false)
+}
+
+pub fn sys_rmdir(t: &mut Task, a: &Args) -> SysResult {
+    do_unlink(t, AT_FDCWD, a.addr(0), true)
+}
+
+pub fn sys_unlinkat(t: &mut Task, a: &Args) -> SysResult {
+    let flags = a.u32(2);
+    if flags & !AT_REMOVEDIR != 0 {
+        return Err(Errno::EINVAL);
+    }
+    do_unlink(t, a.fd(0), a.addr(1), flags & AT_REMOVEDIR != 0)
+}
+
+fn do_rename(t: &mut Task, olddir: i32, old_addr: u64, newdir: i32, new_addr: u64, flags: u32) -> SysResult {
+    let old = path_arg(t, old_addr, false)?;
+    let new = path_arg(t, new_addr, false)?;
+    let os = start_dir(t, olddir, &old)?;
+    let ns = start_dir(t, newdir, &new)?;
+    t.fs.rename(&creds(t), os.as_ref(), &old, ns.as_ref(), &new, flags)?;
+    Ok(0)
+}
+
+pub fn sys_rename(t: &mut Task, a: &Args) -> SysResult {
+    do_rename(t, AT_FDCWD, a.addr(0), AT_FDCWD, a.addr(1), 0)
+}
+
+pub fn sys_renameat(t: &mut Task, a: &Args) -> SysResult {
+    do_rename(t, a.fd(0), a.addr(1), a.fd(2), a.addr(3), 0)
+}
+
+pub fn sys_renameat2(t: &mut Task, a: &Args) -> SysResult {
+    const RENAME_NOREPLACE: u32 = 1;
+    const RENAME_EXCHANGE: u32 = 2;
+    const RENAME_WHITEOUT: u32 = 4;
+    let flags = a.u32(4);
+    if flags & !(RENAME_NOREPLACE | RENAME_EXCHANGE | RENAME_WHITEOUT) != 0 {
+        return Err(Errno::EINVAL);
+    }
+    if flags & RENAME_NOREPLACE != 0 && flags & (RENAME_EXCHANGE | RENAME_WHITEOUT) != 0 {
+        return Err(Errno::EINVAL);
+    }
+    if flags & RENAME_EXCHANGE != 0 && flags & RENAME_WHITEOUT != 0 {
+        return Err(Errno::EINVAL);
+    }
+    do_rename(t, a.fd(0), a.addr(1), a.fd(2), a.addr(3), flags)
+}
+
+fn do_symlink(t: &mut Task, target_addr: u64, dirfd: i32, path_addr: u64) -> SysResult {
+    let target = path_arg(t, target_addr, false)?;
+    let path = path_arg(t, path_addr, false)?;
+    let start = start_dir(t, dirfd, &path)?;
+    t.fs.symlink(&creds(t), &target, start.as_ref(), &path)?;
+    Ok(0)
+}
+
+pub fn sys_symlink(t: &mut Task, a: &Args) -> SysResult {
+    do_symlink(t, a.addr(0), AT_FDCWD, a.addr(1))
+}
+
+pub fn sys_symlinkat(t: &mut Task, a: &Args) -> SysResult {
+    do_symlink(t, a.addr(0), a.fd(1), a.addr(2))
+}
+
+fn do_link(t: &mut Task, olddir: i32, old_addr: u64, newdir: i32, new_addr: u64, flags: u32) -> SysResult {
+    if flags & !(AT_SYMLINK_FOLLOW | AT_EMPTY_PATH) != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let old = path_arg(t, old_addr, flags & AT_EMPTY_PATH != 0)?;
+    let new = path_arg(t, new_addr, false)?;
+    if old.is_empty() {
+        // AT_EMPTY_PATH needs CAP_DAC_READ_SEARCH, which container processes lack.
+        return Err(Errno::ENOENT);
+    }
+    let os = start_dir(t, olddir, &old)?;
+    let ns = start_dir(t, newdir, &new)?;
+    t.fs.link(&creds(t), os.as_ref(), &old, ns.as_ref(), &new, flags & AT_SYMLINK_FOLLOW != 0)?;
+    Ok(0)
+}
+
+pub fn sys_link(t: &mut Task, a: &Args) -> SysResult {
+    do_link(t, AT_FDCWD, a.addr(0), AT_FDCWD, a.addr(1), 0)
+}
+
+pub fn sys_linkat(t: &mut Task, a: &Args) -> SysResult {
+    do_link(t, a.fd(0), a.addr(1), a.fd(2), a.addr(3), a.u32(4))
+}
+
+// ---------------------------------------------------------------------------------
+// attributes
+
+fn setattr_path(t: &mut Task, dirfd: i32, path_addr: u64, flags: u32, attr: &SetAttr) -> SysResult {
+    let path = path_arg(t, path_addr, flags & AT_EMPTY_PATH != 0)?;
+    let c = creds(t);
+    if path.is_empty() {
+        let f = t.fds.get(dirfd)?;
+        let d = f.dentry().ok_or(Errno::EBADF)?.clone();
+        crate::vfs::inode_setattr(&d, &c, attr)?;
+        return Ok(0);
+    }
+    let start = start_dir(t, dirfd, &path)?;
+    t.fs.setattr(&c, start.as_ref(), &path, flags & AT_SYMLINK_NOFOLLOW == 0, attr)?;
+    Ok(0)
+}
+
+fn setattr_fd(t: &mut Task, fd: i32, attr: &SetAttr) -> SysResult {
+    let f = t.fds.get(fd)?;
+    if f.is_path() {
+        return Err(Errno::EBADF);
+    }
+    match f.dentry() {
+        Some(d) => {
+            let d = d.clone();
+            crate::vfs::inode_setattr(&d, &creds(t), attr)?
+        }
+        None => f.setattr(attr)?,
+    }
+    Ok(0)
+}
+
+fn mode_attr(mode: u32) -> SetAttr {
+    SetAttr { mode: Some(mode & 0o7777), ..SetAttr::default() }
+}
+
+pub fn sys_chmod(t: &mut Task, a: &Args) -> SysResult {
+    setattr_path(t, AT_FDCWD, a.addr(0), 0, &mode_attr(a.u32(1)))
+}
+
+pub fn sys_fchmod(t: &mut Task, a: &Args) -> SysResult {
+    setattr_fd(t, a.fd(0), &mode_attr(a.u32(1)))
+}
+
+pub fn sys_fchmodat(t: &mut Task, a: &Args) -> SysResult {
+    setattr_path(t, a.fd(0), a.addr(1), 0, &mode_attr(a.u32(2)))
+}
+
+fn owner_attr(uid: u32, gid: u32) -> SetAttr {
+    let id = |v: u32| if v == u32::MAX { None } else { Some(v) };
+    SetAttr { uid: id(uid), gid: id(gid), ..SetAttr::default() }
+}
+
+pub fn sys_chown(t: &mut Task, a: &Args) -> SysResult {
+    setattr_path(t, AT_FDCWD, a.addr(0), 0, &owner_attr(a.u32(1), a.u32(2)))
+}
+
+pub fn sys_lchown(t: &mut Task, a: &Args) -> SysResult {
+    setattr_path(t, AT_FDCWD, a.addr(0), AT_SYMLINK_NOFOLLOW, &owner_attr(a.u32(1), a.u32(2)))
+}
+
+pub fn sys_fchown(t: &mut Task, a: &Args) -> SysResult {
+    setattr_fd(t, a.fd(0), &owner_attr(a.u32(1), a.u32(2)))
+}
+
+pub fn sys_fchownat(t: &mut Task, a: &Args) -> SysResult {
+    let flags = a.u32(4);
+    if flags & !(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH) != 0 {
+        return Err(Errno::EINVAL);
+    }
+    setattr_path(t, a.fd(0), a.addr(1), flags, &owner_attr(a.u32(2), a.u32(3)))
+}
+
+pub fn sys_truncate(t: &mut Task, a: &Args) -> SysResult {
+    let len = u64::try_from(a.i64(1)).map_err(|_| Errno::EINVAL)?;
+    setattr_path(t, AT_FDCWD, a.addr(0), 0, &SetAttr { size: Some(len), ..SetAttr::default() })
+}
+
+pub fn sys_ftruncate(t: &mut Task, a: &Args) -> SysResult {
+    let len = u64::try_from(a.i64(1)).map_err(|_| Errno::EINVAL)?;
+    let f = t.fds.get(a.fd(0))?;
+    if !f.writable() {
+        return Err(Errno::EINVAL);
+    }
+    if !f.is_regular() {
+        return Err(Errno::EINVAL);
+    }
+    let attr = SetAttr { size: Some(len), ..SetAttr::default() };
+    match f.dentry() {
+        Some(d) => {
+            if d.mount.readonly {
+                return Err(Errno::EROFS);
+            }
+            d.inode.setattr(&attr)?
+        }
+        None => f.setattr(&attr)?,
+    }
+    Ok(0)
+}
+
+pub fn sys_utimensat(t: &mut Task, a: &Args) -> SysResult {
+    const UTIME_NOW: i64 = (1 << 30) - 1;
+    const UTIME_OMIT: i64 = (1 << 30) - 2;
+    let (dirfd, path_addr, times, flags) = (a.fd(0), a.addr(1), a.addr(2), a.u32(3));
+    if flags & !(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH) != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let now = Timespec::now();
+    let (atime, mtime) = if times == 0 {
+        (Some(now), Some(now))
+    } else {
+        let mut ts = [None, None];
+        for (i, slot) in ts.iter_mut().enumerate() {
+            let sec = t.mm().read_u64(times + i as u64 * 16)? as i64;
+            let nsec = t.mm().read_u64(times + i as u64 * 16 + 8)? as i64;
+            *slot = match nsec {
+                UTIME_NOW => Some(now),
+                UTIME_OMIT => None,
+                n if (0..1_000_000_000).contains(&n) => Some(Timespec { sec, nsec: n }),
+                _ => return Err(Errno::EINVAL),
+            };
+        }
+        (ts[0], ts[1])
+    };
+    let attr = SetAttr { atime, mtime, ..SetAttr::default() };
+    if path_addr == 0 {
+        // utimensat(fd, NULL, ...): futimens.
+        if dirfd == AT_FDCWD {
+            return Err(Errno::EFAULT);
+        }
+        return setattr_fd(t, dirfd, &attr);
+    }
+    setattr_path(t, dirfd, path_addr, flags, &attr)
+}
+
+pub fn sys_umask(t: &mut Task, a: &Args) -> SysResult {
+    let old = t.fs.umask;
+    t.fs.umask = a.u32(0) & 0o777;
+    Ok(u64::from(old))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stat_layout() {
+        let s = Stat { dev: 0x803, ino: 42, mode: 0o100644, nlink: 1, uid: 7, size: 1234, ..Stat::default() };
+        let b = encode_stat(&s);
+        assert_eq!(u64::from_ne_bytes(b[8..16].try_into().unwrap()), 42);
+        assert_eq!(u32::from_ne_bytes(b[24..28].try_into().unwrap()), 0o100644);
+        assert_eq!(u32::from_ne_bytes(b[28..32].try_into().unwrap()), 7);
+        assert_eq!(i64::from_ne_bytes(b[48..56].try_into().unwrap()), 1234);
+        let x = encode_statx(&s);
+        assert_eq!(u16::from_ne_bytes(x[28..30].try_into().unwrap()), 0o100644);
+        assert_eq!(u32::from_ne_bytes(x[136..140].try_into().unwrap()), 8);
+        assert_eq!(u32::from_ne_bytes(x[140..144].try_into().unwrap()), 3);
+    }
+}

@@ -24,6 +24,9 @@ pub struct IoctlCtx<'a> {
     pub pgid: i32,
 }
 
+/// The kernel buffer size for one step of a read or write.
+const IO_CHUNK: usize = 1 << 20;
+
 /// One kind of open file. Defaults give Linux's answers for an object that lacks the
 /// operation.
 pub trait FileOps: Send + Sync {
@@ -240,6 +243,115 @@ impl File {
         let n = self.ops.write(buf, *pos)?;
         *pos += n as u64;
         Ok(n)
+    }
+
+    /// read(2) into the caller's memory: reads up to `len` bytes at the file position
+    /// (or at `at`, for pread) in kernel-sized chunks and hands each to `sink(offset in
+    /// the request, bytes)`. The position advances only by what `sink` accepted, so a
+    /// bad buffer leaves the file where it was. EAGAIN if nothing is available yet.
+    pub fn read_into(&self, len: usize, at: Option<u64>, mut sink: impl FnMut(usize, &[u8]) -> Result<(), Errno>) -> Result<usize, Errno> {
+        if !self.readable() {
+            return Err(Errno::EBADF);
+        }
+        if self.dentry.as_ref().is_some_and(|d| d.inode.file_type() == FileType::Directory) {
+            return Err(Errno::EISDIR);
+        }
+        if at.is_some() && !self.ops.seekable() {
+            return Err(Errno::ESPIPE);
+        }
+        let mut buf = vec![0u8; len.min(IO_CHUNK)];
+        if !self.ops.seekable() {
+            if len == 0 {
+                return self.ops.read(&mut buf, 0);
+            }
+            let n = self.ops.read(&mut buf, 0)?;
+            sink(0, &buf[..n])?;
+            return Ok(n);
+        }
+        let mut pos_guard = match at {
+            Some(_) => None,
+            None => Some(self.pos.lock().map_err(|_| Errno::EIO)?),
+        };
+        let start = at.unwrap_or_else(|| pos_guard.as_deref().copied().unwrap_or(0));
+        let mut done = 0usize;
+        while done < len {
+            let want = (len - done).min(buf.len());
+            let n = match self.ops.read(&mut buf[..want], start + done as u64) {
+                Ok(n) => n,
+                Err(e) if done == 0 => return Err(e),
+                Err(_) => break,
+            };
+            if n == 0 {
+                break;
+            }
+            if let Err(e) = sink(done, &buf[..n]) {
+                if done == 0 {
+                    return Err(e);
+                }
+                break;
+            }
+            done += n;
+            if n < want {
+                break;
+            }
+        }
+        if let Some(p) = pos_guard.as_deref_mut() {
+            *p = start + done as u64;
+        }
+        Ok(done)
+    }
+
+    /// write(2) from the caller's memory: `source(offset in the request, buf)` fills
+    /// each chunk before it is written. Streams take one chunk per call (the syscall
+    /// layer loops and blocks); files take everything. EAGAIN if no room yet.
+    pub fn write_from(&self, len: usize, at: Option<u64>, mut source: impl FnMut(usize, &mut [u8]) -> Result<(), Errno>) -> Result<usize, Errno> {
+        if !self.writable() {
+            return Err(Errno::EBADF);
+        }
+        if at.is_some() && !self.ops.seekable() {
+            return Err(Errno::ESPIPE);
+        }
+        let mut buf = vec![0u8; len.min(IO_CHUNK)];
+        if !self.ops.seekable() {
+            source(0, &mut buf)?;
+            return self.ops.write(&buf, 0);
+        }
+        let append = self.flags() & libc::O_APPEND as u32 != 0;
+        let mut pos_guard = match at {
+            Some(_) => None,
+            None => Some(self.pos.lock().map_err(|_| Errno::EIO)?),
+        };
+        let start = if append {
+            self.size()?
+        } else {
+            at.unwrap_or_else(|| pos_guard.as_deref().copied().unwrap_or(0))
+        };
+        let mut done = 0usize;
+        while done < len {
+            let want = (len - done).min(buf.len());
+            if let Err(e) = source(done, &mut buf[..want]) {
+                if done == 0 {
+                    return Err(e);
+                }
+                break;
+            }
+            let n = match self.ops.write(&buf[..want], start + done as u64) {
+                Ok(n) => n,
+                Err(e) if done == 0 => return Err(e),
+                Err(_) => break,
+            };
+            done += n;
+            if n < want {
+                break;
+            }
+        }
+        if let Some(p) = pos_guard.as_deref_mut() {
+            *p = start + done as u64;
+        }
+        if len == 0 {
+            return self.ops.write(&[], start);
+        }
+        Ok(done)
     }
 
     fn size(&self) -> Result<u64, Errno> {
