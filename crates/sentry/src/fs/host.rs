@@ -34,7 +34,9 @@ fn check_name(name: &[u8]) -> Result<(), Errno> {
 /// Opens the single component `name` under `dir`, never following a symlink.
 pub(crate) fn open_beneath(dir: BorrowedFd<'_>, name: &[u8], flags: OFlags, mode: u32) -> Result<OwnedFd, Errno> {
     check_name(name)?;
-    let flags = flags | OFlags::NOFOLLOW | OFlags::CLOEXEC | OFlags::NOCTTY;
+    // openat2 rejects O_NOCTTY (and most flags) together with O_PATH.
+    let extra = if flags.contains(OFlags::PATH) { OFlags::empty() } else { OFlags::NOCTTY };
+    let flags = flags | OFlags::NOFOLLOW | OFlags::CLOEXEC | extra;
     rustix::fs::openat2(dir, name, flags, Mode::from_raw_mode(mode), resolve()).map_err(errno)
 }
 
