@@ -104,6 +104,26 @@ pub trait Context: AddressSpace + Send {
     fn set_fp_state(&mut self, fp: &FpState) -> Result<(), PlatformError>;
     /// A handle other threads use to kick this context out of application code.
     fn interrupter(&self) -> Arc<dyn Interrupter>;
+    /// Prepares a context that shares this one's address space, for a new application
+    /// thread. Call it on this context's thread; move the seed to the new task's host
+    /// thread and call [`ContextSeed::adopt`] there.
+    fn new_sibling(&mut self) -> Result<ContextSeed, PlatformError>;
+}
+
+/// A context under construction, to be finished on the host thread that will run it.
+pub struct ContextSeed {
+    adopt: Box<dyn FnOnce() -> Result<Box<dyn Context>, PlatformError> + Send>,
+}
+
+impl ContextSeed {
+    pub fn new(adopt: impl FnOnce() -> Result<Box<dyn Context>, PlatformError> + Send + 'static) -> ContextSeed {
+        ContextSeed { adopt: Box::new(adopt) }
+    }
+
+    /// Finishes the context on the calling thread, which becomes its owner.
+    pub fn adopt(self) -> Result<Box<dyn Context>, PlatformError> {
+        (self.adopt)()
+    }
 }
 
 /// Makes a running context return [`Event::Interrupted`] soon. Calling it while the

@@ -16,9 +16,8 @@ pub mod vfs;
 pub use kernel::ExitStatus;
 
 use abi::Errno;
-use kernel::{default_rlimits, Cred, KernelShared, Node, TaskSeed, ThreadGroup};
+use kernel::{default_rlimits, ContextSource, Cred, KernelShared, Node, TaskSeed, TaskShared, ThreadGroup};
 use mm::{MemoryFile, MemoryManager};
-use std::collections::BTreeSet;
 use std::os::fd::OwnedFd;
 use std::sync::Arc;
 
@@ -106,25 +105,29 @@ impl Kernel {
             Some(p) => Some(vfs::open_executable(&fs, p).map_err(errno(format!("opening the interpreter of {path}")))?.data),
             None => None,
         };
-        let mut mm = MemoryManager::new(k.mf.clone(), k.platform.user_range(), k.platform.reserved());
+        let mm = MemoryManager::new(k.mf.clone(), k.platform.user_range(), k.platform.reserved());
         let argv: Vec<Vec<u8>> = spec.argv.iter().map(|s| s.as_bytes().to_vec()).collect();
         let envp: Vec<Vec<u8>> = spec.env.iter().map(|s| s.as_bytes().to_vec()).collect();
         let ids = loader::AuxIds { uid: spec.uid, euid: spec.uid, gid: spec.gid, egid: spec.gid };
-        let image = loader::load(&mut mm, &exe.data, interp.as_deref(), &argv, &envp, path.as_bytes(), ids)
+        let image = loader::load(&mm, &exe.data, interp.as_deref(), &argv, &envp, path.as_bytes(), ids)
             .map_err(errno(format!("loading {path}")))?;
 
-        let (pid, tg) = {
+        let (pid, tg, shared) = {
             let mut tree = k.tree.lock().map_err(|_| errno("process tree")(Errno::EAGAIN))?;
             let pid = tree.alloc_pid();
             let tg = ThreadGroup::new(pid, Default::default());
             if let Ok(mut c) = tg.comm.lock() {
                 *c = exe.path.rsplit('/').next().unwrap_or("").chars().take(15).collect();
             }
-            tree.nodes.insert(
-                pid,
-                Node { tg: tg.clone(), ppid: 0, pgid: pid, sid: pid, init: pid, children: BTreeSet::new(), zombie: None, report: None, execed: true },
-            );
-            (pid, tg)
+            let shared = TaskShared::new(pid, Default::default());
+            if let Ok(mut t) = tg.tasks.lock() {
+                t.push(shared.clone());
+            }
+            let mut node = Node::new(tg.clone(), 0, pid, pid, pid);
+            node.execed = true;
+            tree.nodes.insert(pid, node);
+            tree.threads.insert(pid, (tg.clone(), shared.clone()));
+            (pid, tg, shared)
         };
         let mut regs = platform::zeroed_regs();
         regs.rip = image.entry;
@@ -136,10 +139,12 @@ impl Kernel {
         let seed = TaskSeed {
             k: k.clone(),
             tg: tg.clone(),
-            mm,
+            shared,
+            mm: Arc::new(mm),
+            context: ContextSource::Fresh,
             regs,
             fp: None,
-            fds,
+            fds: Arc::new(fds),
             fs,
             cred,
             rlimits: default_rlimits(),
@@ -150,6 +155,7 @@ impl Kernel {
         if let Err(e) = seed.start() {
             if let Ok(mut tree) = k.tree.lock() {
                 tree.nodes.remove(&pid);
+                tree.threads.remove(&pid);
             }
             return Err(SentryError::Thread(e));
         }

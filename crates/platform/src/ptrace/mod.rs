@@ -7,11 +7,17 @@
 //! stub keeps exactly one descriptor, the memory file, which injected `mmap` calls map
 //! from. Application syscalls stop at entry under SYSEMU and never run on the host.
 //!
-//! Injected calls run with `PTRACE_CONT` from the stub page and end at its `int3`.
+//! Injected calls run with `PTRACE_CONT` from the stub page and end at an `int3`.
+//!
+//! Application threads share one stub process: a new thread's stub thread is made by
+//! injecting `clone` into an existing one. The new stub thread, untraced, parks in a
+//! `pause` loop until the new task's host thread seizes it with `PTRACE_SEIZE`, so each
+//! stub thread is traced by exactly the host thread of its task. A stub thread leaves
+//! with an injected `exit`; the process is killed when its last context goes.
 
 mod sys;
 
-use crate::{AddressSpace, Context, Event, FpState, Interrupter, Platform, PlatformError, Prot, Regs};
+use crate::{AddressSpace, Context, ContextSeed, Event, FpState, Interrupter, Platform, PlatformError, Prot, Regs};
 use abi::Errno;
 use std::os::fd::{AsRawFd, BorrowedFd};
 use std::sync::Arc;
@@ -23,8 +29,24 @@ const INTERRUPT_SIGNAL: i32 = libc::SIGSTKFLT;
 /// One past the highest user address on x86-64 with 4-level paging.
 const TASK_SIZE: u64 = 0x7fff_ffff_f000;
 const PAGE: u64 = 4096;
-/// `syscall; int3`.
-const STUB_CODE: [u8; 3] = [0x0f, 0x05, 0xcc];
+/// The stub page. Offset 0: `syscall; int3` for injected calls. Offset 16: the clone
+/// trampoline: `syscall; test rax,rax; jnz parent; park: mov eax, SYS_pause; syscall;
+/// jmp park; parent: int3` — the new thread parks, the caller traps with the result.
+const STUB_CODE: [u8; 33] = [
+    0x0f, 0x05, 0xcc, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, // 0..16
+    0x0f, 0x05, // 16: syscall
+    0x48, 0x85, 0xc0, // 18: test rax, rax
+    0x75, 0x09, // 21: jnz 32
+    0xb8, 0x22, 0x00, 0x00, 0x00, // 23: mov eax, 34 (pause)
+    0x0f, 0x05, // 28: syscall
+    0xeb, 0xf7, // 30: jmp 23
+    0xcc, // 32: int3
+];
+const CLONE_ENTRY: u64 = 16;
+const PARK_ENTRY: u64 = 23;
+/// Flags of an injected clone: a thread sharing everything with the stub.
+const STUB_THREAD_FLAGS: u64 = (libc::CLONE_VM | libc::CLONE_FS | libc::CLONE_FILES | libc::CLONE_SIGHAND
+    | libc::CLONE_THREAD | libc::CLONE_SYSVSEM) as u64;
 
 /// The ptrace platform. One per sentry.
 pub struct Ptrace {
@@ -58,9 +80,23 @@ impl Platform for Ptrace {
     }
 }
 
-/// A traced stub process holding one application address space.
-struct Stub {
+/// A stub process: one application address space. Killed when the last of its
+/// contexts is dropped.
+struct StubProcess {
     pid: i32,
+}
+
+impl Drop for StubProcess {
+    fn drop(&mut self) {
+        sys::kill_and_reap(self.pid);
+    }
+}
+
+/// One traced thread of a stub process: the execution context of one task.
+struct Stub {
+    process: Arc<StubProcess>,
+    /// This stub thread's id (equal to the process id for the first thread).
+    tid: i32,
     /// The tracer thread; ptrace requests from any other thread fail.
     owner: i32,
     stub_page: u64,
@@ -71,11 +107,12 @@ struct Stub {
 
 struct StubInterrupter {
     pid: i32,
+    tid: i32,
 }
 
 impl Interrupter for StubInterrupter {
     fn interrupt(&self) {
-        sys::tgkill(self.pid, INTERRUPT_SIGNAL);
+        sys::tgkill(self.pid, self.tid, INTERRUPT_SIGNAL);
     }
 }
 
@@ -87,11 +124,12 @@ impl Stub {
     fn spawn(memfd: i32, stub_page: u64) -> Result<Stub, PlatformError> {
         let pid = sys::fork_stub(memfd, STUB_MEMFD, sys::rseq_registration()).map_err(PlatformError::Spawn)?;
         let mut stub = Stub {
-            pid,
+            process: Arc::new(StubProcess { pid }),
+            tid: pid,
             owner: sys::gettid(),
             stub_page,
             base_regs: crate::zeroed_regs(),
-            interrupter: Arc::new(StubInterrupter { pid }),
+            interrupter: Arc::new(StubInterrupter { pid, tid: pid }),
         };
         let status = sys::wait(pid).map_err(ptrace_err("wait for new stub"))?;
         if !libc::WIFSTOPPED(status) || libc::WSTOPSIG(status) != libc::SIGSTOP {
@@ -117,11 +155,39 @@ impl Stub {
         }
     }
 
+    /// Seizes a parked stub thread made by [`Context::new_sibling`]; runs on the
+    /// thread that will own it.
+    fn adopt(process: Arc<StubProcess>, tid: i32, stub_page: u64) -> Result<Stub, PlatformError> {
+        let opts = (libc::PTRACE_O_EXITKILL | libc::PTRACE_O_TRACESYSGOOD) as usize;
+        sys::ptrace_seize(tid, opts).map_err(ptrace_err("SEIZE"))?;
+        sys::ptrace_simple(libc::PTRACE_INTERRUPT, tid, 0).map_err(ptrace_err("INTERRUPT"))?;
+        let status = sys::wait(tid).map_err(ptrace_err("wait for new stub thread"))?;
+        if !libc::WIFSTOPPED(status) {
+            return Err(PlatformError::StubDied(describe_status(status)));
+        }
+        let mut base_regs = sys::get_regs(tid).map_err(ptrace_err("GETREGS"))?;
+        base_regs.orig_rax = u64::MAX;
+        let pid = process.pid;
+        Ok(Stub {
+            process,
+            tid,
+            owner: sys::gettid(),
+            stub_page,
+            base_regs,
+            interrupter: Arc::new(StubInterrupter { pid, tid }),
+        })
+    }
+
     /// Runs one host syscall inside the stub and returns its result.
     fn inject(&mut self, name: &'static str, nr: i64, args: [u64; 6]) -> Result<u64, PlatformError> {
+        self.inject_at(0, name, nr, args)
+    }
+
+    fn inject_at(&mut self, entry: u64, name: &'static str, nr: i64, args: [u64; 6]) -> Result<u64, PlatformError> {
         self.check_owner()?;
+        let pid = self.tid;
         let mut regs = self.base_regs;
-        regs.rip = self.stub_page;
+        regs.rip = self.stub_page + entry;
         regs.rax = nr as u64;
         regs.orig_rax = u64::MAX;
         regs.rdi = args[0];
@@ -130,28 +196,30 @@ impl Stub {
         regs.r10 = args[3];
         regs.r8 = args[4];
         regs.r9 = args[5];
-        sys::set_regs(self.pid, &regs).map_err(ptrace_err("SETREGS"))?;
+        sys::set_regs(pid, &regs).map_err(ptrace_err("SETREGS"))?;
         loop {
-            sys::ptrace_simple(libc::PTRACE_CONT, self.pid, 0).map_err(ptrace_err("CONT"))?;
-            let status = sys::wait(self.pid).map_err(ptrace_err("wait"))?;
+            sys::ptrace_simple(libc::PTRACE_CONT, pid, 0).map_err(ptrace_err("CONT"))?;
+            let status = sys::wait(pid).map_err(ptrace_err("wait"))?;
             if !libc::WIFSTOPPED(status) {
                 return Err(PlatformError::StubDied(describe_status(status)));
             }
             match libc::WSTOPSIG(status) {
-                libc::SIGTRAP => break,
+                libc::SIGTRAP if status >> 16 == 0 => break,
+                // A group-stop or PTRACE_INTERRUPT event stop: just continue.
+                _ if status >> 16 != 0 => continue,
                 // A pending interrupt: the stub is not running application code, so
                 // there is nothing to interrupt. Drop it and carry on.
                 INTERRUPT_SIGNAL | libc::SIGSTOP => continue,
                 sig => {
-                    let rip = sys::get_regs(self.pid).map(|r| r.rip).unwrap_or_default();
-                    let addr = sys::get_siginfo(self.pid).map(|s| sys::siginfo_addr(&s)).unwrap_or_default();
+                    let rip = sys::get_regs(pid).map(|r| r.rip).unwrap_or_default();
+                    let addr = sys::get_siginfo(pid).map(|s| sys::siginfo_addr(&s)).unwrap_or_default();
                     return Err(PlatformError::StubDied(format!(
                         "signal {sig} in injected {name} at {rip:#x}, fault address {addr:#x}"
                     )));
                 }
             }
         }
-        let out = sys::get_regs(self.pid).map_err(ptrace_err("GETREGS"))?;
+        let out = sys::get_regs(pid).map_err(ptrace_err("GETREGS"))?;
         let ret = out.rax as i64;
         if (-4095..0).contains(&ret) {
             return Err(PlatformError::Injected { name, errno: Errno::from_raw(-ret as i32) });
@@ -197,20 +265,25 @@ impl Context for Stub {
         self.check_owner()?;
         let mut run = *regs;
         run.orig_rax = u64::MAX;
-        sys::set_regs(self.pid, &run).map_err(ptrace_err("SETREGS"))?;
-        sys::ptrace_simple(libc::PTRACE_SYSEMU, self.pid, 0).map_err(ptrace_err("SYSEMU"))?;
-        let status = sys::wait(self.pid).map_err(ptrace_err("wait"))?;
+        let pid = self.tid;
+        sys::set_regs(pid, &run).map_err(ptrace_err("SETREGS"))?;
+        sys::ptrace_simple(libc::PTRACE_SYSEMU, pid, 0).map_err(ptrace_err("SYSEMU"))?;
+        let status = sys::wait(pid).map_err(ptrace_err("wait"))?;
         if !libc::WIFSTOPPED(status) {
             return Err(PlatformError::StubDied(describe_status(status)));
         }
-        *regs = sys::get_regs(self.pid).map_err(ptrace_err("GETREGS"))?;
+        *regs = sys::get_regs(pid).map_err(ptrace_err("GETREGS"))?;
+        if status >> 16 != 0 {
+            // An event stop (PTRACE_INTERRUPT, group-stop): nothing for the sentry.
+            return Ok(Event::Interrupted);
+        }
         let sig = libc::WSTOPSIG(status);
         if sig == libc::SIGTRAP | 0x80 {
             return Ok(Event::Syscall);
         }
         match sig {
             libc::SIGSEGV | libc::SIGBUS => {
-                let si = sys::get_siginfo(self.pid).map_err(ptrace_err("GETSIGINFO"))?;
+                let si = sys::get_siginfo(pid).map_err(ptrace_err("GETSIGINFO"))?;
                 Ok(Event::Fault {
                     addr: sys::siginfo_addr(&si),
                     access: crate::Access::Unknown,
@@ -219,7 +292,7 @@ impl Context for Stub {
                 })
             }
             libc::SIGILL | libc::SIGFPE | libc::SIGTRAP => {
-                let si = sys::get_siginfo(self.pid).map_err(ptrace_err("GETSIGINFO"))?;
+                let si = sys::get_siginfo(pid).map_err(ptrace_err("GETSIGINFO"))?;
                 Ok(Event::Signal { signo: sig, code: si.si_code, addr: sys::siginfo_addr(&si) })
             }
             // Our interrupt, or a stray signal sent to the stub from outside: the
@@ -231,22 +304,42 @@ impl Context for Stub {
     fn fp_state(&mut self) -> Result<FpState, PlatformError> {
         self.check_owner()?;
         let mut fp = FpState::initial();
-        sys::get_fpregs(self.pid, &mut fp).map_err(ptrace_err("GETFPREGS"))?;
+        sys::get_fpregs(self.tid, &mut fp).map_err(ptrace_err("GETFPREGS"))?;
         Ok(fp)
     }
 
     fn set_fp_state(&mut self, fp: &FpState) -> Result<(), PlatformError> {
         self.check_owner()?;
-        sys::set_fpregs(self.pid, fp).map_err(ptrace_err("SETFPREGS"))
+        sys::set_fpregs(self.tid, fp).map_err(ptrace_err("SETFPREGS"))
     }
 
     fn interrupter(&self) -> Arc<dyn Interrupter> {
         self.interrupter.clone()
     }
+
+    fn new_sibling(&mut self) -> Result<ContextSeed, PlatformError> {
+        let tid = self.inject_at(CLONE_ENTRY, "clone", libc::SYS_clone, [STUB_THREAD_FLAGS, 0, 0, 0, 0, 0])? as i32;
+        let process = self.process.clone();
+        let stub_page = self.stub_page;
+        Ok(ContextSeed::new(move || {
+            let stub = Stub::adopt(process, tid, stub_page)?;
+            Ok(Box::new(stub) as Box<dyn Context>)
+        }))
+    }
 }
 
 impl Drop for Stub {
     fn drop(&mut self) {
-        sys::kill_and_reap(self.pid);
+        // Other threads still use the address space: park this stub thread in the
+        // pause loop and let it go, so that this tracer's exit (EXITKILL) cannot take
+        // the whole process down. (An exiting group leader would never be reported,
+        // so parking beats exiting.) The process dies with its last context.
+        if Arc::strong_count(&self.process) > 1 && self.check_owner().is_ok() {
+            let mut regs = self.base_regs;
+            regs.rip = self.stub_page + PARK_ENTRY;
+            if sys::set_regs(self.tid, &regs).is_ok() {
+                let _ = sys::ptrace_simple(libc::PTRACE_DETACH, self.tid, 0);
+            }
+        }
     }
 }

@@ -78,9 +78,14 @@ pub fn wait(pid: i32) -> io::Result<i32> {
     }
 }
 
-pub fn tgkill(pid: i32, sig: i32) {
+pub fn tgkill(pid: i32, tid: i32, sig: i32) {
     // SAFETY: sends a signal; no memory is involved.
-    unsafe { libc::syscall(libc::SYS_tgkill, pid, pid, sig) };
+    unsafe { libc::syscall(libc::SYS_tgkill, pid, tid, sig) };
+}
+
+pub fn ptrace_seize(tid: i32, options: usize) -> io::Result<()> {
+    // SAFETY: SEIZE takes no pointers; `options` is passed as data.
+    check(unsafe { libc::ptrace(libc::PTRACE_SEIZE, tid, 0usize, options) }).map(drop)
 }
 
 pub fn kill_and_reap(pid: i32) {
@@ -124,8 +129,7 @@ const RSEQ_SIG: u32 = 0x5305_3053;
 const RSEQ_FLAG_UNREGISTER: i32 = 1;
 
 /// Forks a stub child. In the child, only async-signal-safe raw syscalls run: it keeps
-/// `memfd` as descriptor `STUB_MEMFD` and closes every other descriptor, asks to die with
-/// its tracer, stops itself under ptrace and never returns. In the parent, returns the
+/// `memfd` as descriptor `STUB_MEMFD` and closes every other descriptor, stops itself under ptrace and never returns. In the parent, returns the
 /// child's pid.
 pub fn fork_stub(memfd: i32, stub_memfd: i32, rseq: Option<(u64, u32)>) -> io::Result<i32> {
     // SAFETY: a raw clone with SIGCHLD is fork without glibc's atfork handlers. The child
@@ -145,7 +149,6 @@ pub fn fork_stub(memfd: i32, stub_memfd: i32, rseq: Option<(u64, u32)>) -> io::R
         if let Some((area, len)) = rseq {
             libc::syscall(libc::SYS_rseq, area, len, RSEQ_FLAG_UNREGISTER, RSEQ_SIG);
         }
-        libc::syscall(libc::SYS_prctl, libc::PR_SET_PDEATHSIG, libc::SIGKILL, 0, 0, 0);
         if memfd != stub_memfd {
             libc::syscall(libc::SYS_dup2, memfd, stub_memfd);
         }

@@ -1,31 +1,65 @@
-//! Process exit, reaping, and job-control stops.
+//! Thread and process exit, reaping, and job-control stops.
 
-use super::process::{ChildReport, ThreadGroup, Tree};
+use super::process::{ChildReport, GroupExit, TaskShared, ThreadGroup, Tree};
 use super::signal::{self, SigInfo, CLD_CONTINUED, CLD_DUMPED, CLD_EXITED, CLD_KILLED, CLD_STOPPED};
 use super::task::Task;
 use super::waiter::events;
-use super::{ExitStatus, KernelShared};
+use super::{futex, ExitStatus, KernelShared};
 use abi::signal as sig;
 use std::sync::Arc;
 
-/// Ends a task whose process is exiting: releases its memory, stub and files, then
-/// makes the process a zombie for its parent.
+/// Ends a task: releases its context, memory and files; if it was the last thread of
+/// its process, the process exits with `status` (or the group-exit status).
 pub fn exit_task(task: Task, status: ExitStatus) {
-    let k = task.k.clone();
-    let tg = task.tg.clone();
-    let (mm, ctx, fds, fs, vfork, _clear_tid) = task.take_parts();
-    if let Ok(mut i) = tg.interrupter.lock() {
+    let p = task.into_parts();
+    if p.clear_child_tid != 0 && p.mm.write_u32(p.clear_child_tid, 0).is_ok() {
+        futex::wake_address(&p.k, &p.mm, p.clear_child_tid, 1);
+    }
+    if let Ok(mut i) = p.shared.interrupter.lock() {
         *i = None;
     }
+    let last = remove_thread(&p.k, &p.tg, &p.shared);
     // Files first: a pipe's readers must see EOF before the parent learns of the exit.
-    drop(fds);
-    drop(fs);
-    drop(ctx);
-    drop(mm);
-    if let Some(v) = vfork {
+    drop(p.fds);
+    drop(p.fs);
+    drop(p.ctx);
+    drop(p.mm);
+    if let Some(v) = p.vfork {
         v.complete();
     }
-    exit_without_task(&k, &tg, status);
+    if last {
+        exit_process(&p.k, &p.tg, final_status(&p.tg, status));
+    }
+}
+
+/// For a task that never ran (its context could not be made).
+pub fn thread_gone(k: &Arc<KernelShared>, tg: &Arc<ThreadGroup>, shared: &Arc<TaskShared>, status: ExitStatus) {
+    if remove_thread(k, tg, shared) {
+        exit_process(k, tg, final_status(tg, status));
+    }
+}
+
+fn final_status(tg: &ThreadGroup, status: ExitStatus) -> ExitStatus {
+    match tg.group_exit() {
+        Some(GroupExit::Exit(st)) => st,
+        _ => status,
+    }
+}
+
+/// Unlists a thread; returns whether it was the last of its group.
+fn remove_thread(k: &KernelShared, tg: &ThreadGroup, shared: &Arc<TaskShared>) -> bool {
+    if let Ok(mut tree) = k.tree.lock() {
+        tree.threads.remove(&shared.tid);
+    }
+    let last = match tg.tasks.lock() {
+        Ok(mut t) => {
+            t.retain(|x| !Arc::ptr_eq(x, shared));
+            t.is_empty()
+        }
+        Err(_) => true,
+    };
+    tg.thread_exits.notify(events::ALL);
+    last
 }
 
 fn child_info(pid: i32, status: ExitStatus) -> SigInfo {
@@ -41,35 +75,33 @@ fn is_core(s: i32) -> bool {
     abi::signal::default_action(s) == abi::signal::DefaultAction::CoreDump
 }
 
-/// The tree half of exit: reparenting, zombie state, SIGCHLD, waking waiters.
-pub fn exit_without_task(k: &Arc<KernelShared>, tg: &Arc<ThreadGroup>, status: ExitStatus) {
+/// The tree half of a process exit: reparenting, zombie state, SIGCHLD, waking waiters.
+pub fn exit_process(k: &Arc<KernelShared>, tg: &Arc<ThreadGroup>, status: ExitStatus) {
     let pid = tg.pid;
     if let Ok(mut tree) = k.tree.lock() {
-        let Some(node) = tree.nodes.get(&pid) else {
-            drop(tree);
-            tg.set_exit(status);
-            return;
-        };
-        let init = node.init;
-        let ppid = node.ppid;
-        let children: Vec<i32> = node.children.iter().copied().collect();
-        if pid == init {
-            // The container's init is gone: like a PID namespace, everything else dies.
-            for m in tree.container_members(init) {
-                if m.pid != pid {
-                    m.post_signal(SigInfo { signo: sig::SIGKILL, code: signal::SI_KERNEL, ..Default::default() });
+        if let Some(node) = tree.nodes.get(&pid) {
+            let init = node.init;
+            let ppid = node.ppid;
+            let children: Vec<i32> = node.children.iter().copied().collect();
+            if pid == init {
+                // The container's init is gone: like a PID namespace, everything else dies.
+                for m in tree.container_members(init) {
+                    if m.pid != pid {
+                        m.post_signal(SigInfo { signo: sig::SIGKILL, code: signal::SI_KERNEL, ..Default::default() });
+                    }
                 }
             }
+            let init_alive = tree.nodes.get(&init).is_some_and(|n| n.zombie.is_none());
+            let new_parent = if pid != init && init_alive { init } else { 0 };
+            for c in children {
+                reparent(&mut tree, c, new_parent);
+            }
+            if let Some(n) = tree.nodes.get_mut(&pid) {
+                n.zombie = Some(status);
+                n.children.clear();
+            }
+            notify_parent_of_exit(&mut tree, pid, ppid, status);
         }
-        let new_parent = if pid != init && tree.nodes.get(&init).is_some_and(|n| n.zombie.is_none()) { init } else { 0 };
-        for c in children {
-            reparent(&mut tree, c, new_parent);
-        }
-        if let Some(n) = tree.nodes.get_mut(&pid) {
-            n.zombie = Some(status);
-            n.children.clear();
-        }
-        notify_parent_of_exit(&mut tree, pid, ppid, status);
     }
     tg.set_exit(status);
 }
@@ -123,36 +155,45 @@ fn notify_parent_of_exit(tree: &mut Tree, pid: i32, ppid: i32, status: ExitStatu
     parent.child_events.notify(events::ALL);
 }
 
-/// Stops the process for `signo` until SIGCONT or SIGKILL. Returns an exit status only
-/// if the process must die.
-pub fn stop(task: &mut Task, signo: i32) -> Option<ExitStatus> {
+/// Stops the whole process for `signo` and waits for SIGCONT (or SIGKILL).
+pub fn stop(task: &mut Task, signo: i32) {
     let tg = task.tg.clone();
-    report_to_parent(task, ChildReport::Stopped(signo), CLD_STOPPED, signo);
     if let Ok(mut s) = tg.stopped.lock() {
         *s = true;
     }
+    report_to_parent(task, ChildReport::Stopped(signo), CLD_STOPPED, signo);
+    tg.kick_all();
+    wait_while_stopped(task);
+}
+
+/// Sleeps while the group is stopped; the thread that sees SIGCONT first resumes it.
+pub fn wait_while_stopped(task: &mut Task) {
+    let tg = task.tg.clone();
     loop {
-        let pending = tg.sig.lock().map(|s| s.pending).unwrap_or(signal::bit(sig::SIGKILL));
+        if tg.group_exit().is_some() || !tg.stopped.lock().map(|s| *s).unwrap_or(false) {
+            return;
+        }
+        let pending = tg.sig.lock().map(|s| s.pending.bits).unwrap_or(0)
+            | task.shared.sig.lock().map(|s| s.pending.bits).unwrap_or(0);
         if pending & signal::bit(sig::SIGKILL) != 0 {
-            break;
+            return;
         }
         if pending & signal::bit(sig::SIGCONT) != 0 {
+            let resumed = tg.stopped.lock().map(|mut s| std::mem::replace(&mut *s, false)).unwrap_or(false);
             if let Ok(mut s) = tg.sig.lock() {
                 // A handler still gets SIGCONT delivered; otherwise it is used up here.
-                let handled = matches!(s.disposition(sig::SIGCONT), super::signal::Disposition::Handler(_));
-                if !handled && s.blocked & signal::bit(sig::SIGCONT) == 0 {
-                    s.pending &= !signal::bit(sig::SIGCONT);
+                if !matches!(s.disposition(sig::SIGCONT), super::signal::Disposition::Handler(_)) {
+                    s.pending.discard(sig::SIGCONT);
                 }
             }
-            report_to_parent(task, ChildReport::Continued, CLD_CONTINUED, sig::SIGCONT);
-            break;
+            if resumed {
+                report_to_parent(task, ChildReport::Continued, CLD_CONTINUED, sig::SIGCONT);
+                tg.kick_all();
+            }
+            return;
         }
-        tg.waiter.sleep(None);
+        task.shared.waiter.sleep(None);
     }
-    if let Ok(mut s) = tg.stopped.lock() {
-        *s = false;
-    }
-    None
 }
 
 fn report_to_parent(task: &Task, report: ChildReport, code: i32, status: i32) {

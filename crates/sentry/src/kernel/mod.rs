@@ -1,19 +1,21 @@
 //! The kernel: tasks, thread groups, the process tree, signals and waiting.
 //!
 //! Lock order (outermost first): `KernelShared::tree` → `ThreadGroup::sig` →
-//! `ThreadGroup::{interrupter, stopped}` → wait-queue and waiter locks. No lock is held
+//! `ThreadGroup::tasks` → `TaskShared::sig` → wait-queue and waiter locks. The futex
+//! table lock comes before memory-manager locks. No lock is held
 //! across a platform switch or a blocking sleep.
 
 mod exit;
+pub mod futex;
 mod process;
 mod sigframe;
 pub mod signal;
 mod task;
 pub mod waiter;
 
-pub use process::{ChildReport, Node, ThreadGroup, Tree};
+pub use process::{ChildReport, GroupExit, Node, TaskShared, ThreadGroup, Tree};
 pub use sigframe::sigreturn;
-pub use task::{default_rlimits, Cred, Rlimits, Task, TaskSeed, VforkDone, RLIM_INFINITY};
+pub use task::{default_rlimits, ContextSource, Cred, Rlimits, Task, TaskSeed, VforkDone, RLIM_INFINITY};
 
 use crate::mm::MemoryFile;
 use crate::KernelConfig;
@@ -56,6 +58,7 @@ pub struct KernelShared {
     pub mf: Arc<MemoryFile>,
     pub platform: Arc<dyn Platform>,
     pub tree: Mutex<Tree>,
+    pub futexes: futex::Futexes,
     pub boot: Instant,
     unimplemented: Mutex<HashSet<u64>>,
     unimplemented_features: Mutex<HashSet<&'static str>>,
@@ -68,6 +71,7 @@ impl KernelShared {
             mf,
             platform,
             tree: Mutex::new(Tree::default()),
+            futexes: futex::Futexes::default(),
             boot: Instant::now(),
             unimplemented: Mutex::new(HashSet::new()),
             unimplemented_features: Mutex::new(HashSet::new()),
@@ -95,5 +99,10 @@ impl KernelShared {
 
     pub fn thread_group(&self, pid: i32) -> Option<Arc<ThreadGroup>> {
         self.tree.lock().ok()?.get(pid).filter(|n| n.zombie.is_none()).map(|n| n.tg.clone())
+    }
+
+    /// A live thread by tid, with its thread group.
+    pub fn thread(&self, tid: i32) -> Option<(Arc<ThreadGroup>, Arc<TaskShared>)> {
+        self.tree.lock().ok()?.threads.get(&tid).cloned()
     }
 }

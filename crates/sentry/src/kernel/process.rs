@@ -1,68 +1,34 @@
-//! Thread groups (processes) and the process tree.
+//! Thread groups (processes), their threads' shared state, and the process tree.
 //!
-//! The tree (`KernelShared::tree`) records parent/child links, process groups, sessions
-//! and zombies. A [`ThreadGroup`] is the shared, thread-safe part of a process: signal
-//! state and the queues others use to wake it. Its task's private state (memory, fds,
-//! registers) lives in `Task`, owned by the task's host thread.
+//! The tree (`KernelShared::tree`) records parent/child links, process groups, sessions,
+//! zombies and every live thread id. A [`ThreadGroup`] is the shared part of a process
+//! (signal actions, process-directed signals, its list of threads); a [`TaskShared`] is
+//! the part of one thread that other threads touch (its mask, thread-directed signals,
+//! how to wake it). Everything else about a task lives in `Task`, owned by its host
+//! thread.
 //!
-//! Lock order: `tree` → `ThreadGroup::sig` → waiter/queue locks.
+//! Lock order: `tree` → `ThreadGroup::sig` → `ThreadGroup::tasks` → `TaskShared::sig`
+//! → waiter/queue locks.
 
-use super::signal::{self, SigInfo, SigState};
+use super::signal::{self, ProcessSignals, SigInfo, ThreadSignals};
 use super::waiter::{events, WaitQueue, Waiter};
 use super::ExitStatus;
 use platform::Interrupter;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Condvar, Mutex};
 
-pub struct ThreadGroup {
-    pub pid: i32,
-    /// The task thread sleeps here in every blocking call.
+/// The part of a task that other threads use to signal and wake it.
+pub struct TaskShared {
+    pub tid: i32,
+    /// The task sleeps here in every blocking call.
     pub waiter: Arc<Waiter>,
-    /// Notified when a child exits, stops or continues.
-    pub child_events: WaitQueue,
-    pub sig: Mutex<SigState>,
+    pub sig: Mutex<ThreadSignals>,
     pub interrupter: Mutex<Option<Arc<dyn Interrupter>>>,
-    exit: Mutex<Option<ExitStatus>>,
-    exit_cv: Condvar,
-    pub comm: Mutex<String>,
-    /// Set while the group is stopped by a stop signal.
-    pub stopped: Mutex<bool>,
 }
 
-impl ThreadGroup {
-    pub fn new(pid: i32, sig: SigState) -> Arc<ThreadGroup> {
-        Arc::new(ThreadGroup {
-            pid,
-            waiter: Waiter::new(),
-            child_events: WaitQueue::new(),
-            sig: Mutex::new(sig),
-            interrupter: Mutex::new(None),
-            exit: Mutex::new(None),
-            exit_cv: Condvar::new(),
-            comm: Mutex::new(String::new()),
-            stopped: Mutex::new(false),
-        })
-    }
-
-    /// Posts a signal and makes the task notice it. Returns false if it was discarded
-    /// because the signal is ignored.
-    pub fn post_signal(&self, info: SigInfo) -> bool {
-        {
-            let Ok(mut s) = self.sig.lock() else { return false };
-            let blocked = s.blocked & signal::bit(info.signo) != 0;
-            if info.signo != abi::signal::SIGKILL && !blocked && s.is_ignored(info.signo) {
-                // SIGCONT still continues a stopped process even when ignored.
-                if info.signo == abi::signal::SIGCONT {
-                    s.post(info);
-                } else {
-                    return false;
-                }
-            } else {
-                s.post(info);
-            }
-        }
-        self.kick();
-        true
+impl TaskShared {
+    pub fn new(tid: i32, sig: ThreadSignals) -> Arc<TaskShared> {
+        Arc::new(TaskShared { tid, waiter: Waiter::new(), sig: Mutex::new(sig), interrupter: Mutex::new(None) })
     }
 
     /// Wakes the task from a blocking wait and from application code.
@@ -73,6 +39,110 @@ impl ThreadGroup {
                 i.interrupt();
             }
         }
+    }
+
+    pub fn blocks(&self, signo: i32) -> bool {
+        self.sig.lock().map(|s| s.blocked & signal::bit(signo) != 0).unwrap_or(false)
+    }
+}
+
+/// Why every thread of a group is being told to go.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GroupExit {
+    /// exit_group or a fatal signal: the process ends with this status.
+    Exit(ExitStatus),
+    /// Thread `tid` is in execve; every other thread ends quietly.
+    Exec(i32),
+}
+
+pub struct ThreadGroup {
+    pub pid: i32,
+    /// Notified when a child exits, stops or continues.
+    pub child_events: WaitQueue,
+    /// Notified when a thread of this group exits.
+    pub thread_exits: WaitQueue,
+    pub sig: Mutex<ProcessSignals>,
+    pub tasks: Mutex<Vec<Arc<TaskShared>>>,
+    pub group_exit: Mutex<Option<GroupExit>>,
+    exit: Mutex<Option<ExitStatus>>,
+    exit_cv: Condvar,
+    pub comm: Mutex<String>,
+    /// Set while the group is stopped by a stop signal.
+    pub stopped: Mutex<bool>,
+}
+
+impl ThreadGroup {
+    pub fn new(pid: i32, sig: ProcessSignals) -> Arc<ThreadGroup> {
+        Arc::new(ThreadGroup {
+            pid,
+            child_events: WaitQueue::new(),
+            thread_exits: WaitQueue::new(),
+            sig: Mutex::new(sig),
+            tasks: Mutex::new(Vec::new()),
+            group_exit: Mutex::new(None),
+            exit: Mutex::new(None),
+            exit_cv: Condvar::new(),
+            comm: Mutex::new(String::new()),
+            stopped: Mutex::new(false),
+        })
+    }
+
+    pub fn threads(&self) -> Vec<Arc<TaskShared>> {
+        self.tasks.lock().map(|t| t.clone()).unwrap_or_default()
+    }
+
+    pub fn kick_all(&self) {
+        for t in self.threads() {
+            t.kick();
+        }
+    }
+
+    /// Posts a process-directed signal and wakes a thread that can take it. Returns
+    /// false if it was discarded because the signal is ignored.
+    pub fn post_signal(&self, info: SigInfo) -> bool {
+        let signo = info.signo;
+        {
+            let Ok(mut s) = self.sig.lock() else { return false };
+            let all_block = self.threads().iter().all(|t| t.blocks(signo));
+            let keep = signo == abi::signal::SIGKILL || signo == abi::signal::SIGCONT || all_block || !s.is_ignored(signo);
+            if !keep {
+                return false;
+            }
+            s.pending.post(info);
+        }
+        if signo == abi::signal::SIGKILL || signo == abi::signal::SIGCONT {
+            self.kick_all();
+        } else if let Some(t) = self.threads().into_iter().find(|t| !t.blocks(signo)) {
+            t.kick();
+        }
+        true
+    }
+
+    /// Posts a signal to one thread (tkill, faults, SIGPIPE).
+    pub fn post_thread_signal(&self, task: &TaskShared, info: SigInfo) -> bool {
+        let ignored = self.sig.lock().map(|s| s.is_ignored(info.signo)).unwrap_or(false);
+        if ignored && !task.blocks(info.signo) && info.signo != abi::signal::SIGKILL {
+            return false;
+        }
+        if let Ok(mut s) = task.sig.lock() {
+            s.pending.post(info);
+        }
+        task.kick();
+        true
+    }
+
+    /// Starts a group exit (first one wins) and tells every thread.
+    pub fn begin_group_exit(&self, why: GroupExit) -> GroupExit {
+        let settled = match self.group_exit.lock() {
+            Ok(mut g) => *g.get_or_insert(why),
+            Err(_) => why,
+        };
+        self.kick_all();
+        settled
+    }
+
+    pub fn group_exit(&self) -> Option<GroupExit> {
+        self.group_exit.lock().ok().and_then(|g| *g)
     }
 
     pub fn set_exit(&self, st: ExitStatus) {
@@ -124,17 +194,26 @@ pub struct Node {
     pub execed: bool,
 }
 
+impl Node {
+    pub fn new(tg: Arc<ThreadGroup>, ppid: i32, pgid: i32, sid: i32, init: i32) -> Node {
+        Node { tg, ppid, pgid, sid, init, children: BTreeSet::new(), zombie: None, report: None, execed: false }
+    }
+}
+
 #[derive(Default)]
 pub struct Tree {
     pub nodes: BTreeMap<i32, Node>,
+    /// Every live thread, by tid (leaders included).
+    pub threads: BTreeMap<i32, (Arc<ThreadGroup>, Arc<TaskShared>)>,
     next_pid: i32,
 }
 
 impl Tree {
+    /// A fresh id for a process or thread: unused by either.
     pub fn alloc_pid(&mut self) -> i32 {
         loop {
             self.next_pid = if self.next_pid >= 4_194_303 { 1 } else { self.next_pid + 1 };
-            if !self.nodes.contains_key(&self.next_pid) {
+            if !self.nodes.contains_key(&self.next_pid) && !self.threads.contains_key(&self.next_pid) {
                 return self.next_pid;
             }
         }

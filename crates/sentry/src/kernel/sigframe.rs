@@ -63,7 +63,7 @@ fn fp_from_bytes(b: &[u8]) -> FpState {
 pub fn push(t: &mut Task, info: SigInfo, action: SigAction) -> Result<(), Errno> {
     let fp = t.fp_state()?;
     let (old_mask, altstack) = {
-        let s = t.tg.sig.lock().map_err(|_| Errno::EFAULT)?;
+        let s = t.shared.sig.lock().map_err(|_| Errno::EFAULT)?;
         (s.saved_mask.unwrap_or(s.blocked), s.altstack)
     };
     let r = t.regs;
@@ -108,16 +108,18 @@ pub fn push(t: &mut Task, info: SigInfo, action: SigAction) -> Result<(), Errno>
     t.mm().copy_out(fp_addr, &fp_bytes(&fp))?;
     t.mm().copy_out(frame, &f)?;
 
-    if let Ok(mut s) = t.tg.sig.lock() {
+    if action.flags & SA_RESETHAND != 0 {
+        if let Ok(mut ps) = t.tg.sig.lock() {
+            ps.set_action(info.signo, SigAction::default());
+        }
+    }
+    if let Ok(mut s) = t.shared.sig.lock() {
         s.saved_mask = None;
         let mut m = s.blocked | action.mask;
         if action.flags & SA_NODEFER == 0 {
             m |= bit(info.signo);
         }
         s.blocked = m & !UNBLOCKABLE;
-        if action.flags & SA_RESETHAND != 0 {
-            s.set_action(info.signo, SigAction::default());
-        }
     }
     let regs = &mut t.regs;
     regs.rsp = frame;
@@ -161,7 +163,7 @@ pub fn sigreturn(t: &mut Task) -> Result<(), Errno> {
     r.eflags = (r.eflags & !USER_FLAGS) | (g(17) & USER_FLAGS);
     let fp_addr = g(23);
     let mask = get(SIGMASK_OFF);
-    if let Ok(mut s) = t.tg.sig.lock() {
+    if let Ok(mut s) = t.shared.sig.lock() {
         s.blocked = mask & !UNBLOCKABLE;
     }
     if fp_addr != 0 {

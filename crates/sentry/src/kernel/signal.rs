@@ -107,27 +107,79 @@ impl SigInfo {
     }
 }
 
-/// Per-thread-group signal state. Guarded by the thread group's `sig` lock.
-pub struct SigState {
+/// A set of pending signals with the siginfo of each (standard signals coalesce).
+#[derive(Clone)]
+pub struct Pending {
+    pub bits: u64,
+    infos: [SigInfo; 64],
+}
+
+impl Default for Pending {
+    fn default() -> Self {
+        Pending { bits: 0, infos: [SigInfo::default(); 64] }
+    }
+}
+
+impl Pending {
+    pub fn post(&mut self, info: SigInfo) {
+        let s = info.signo;
+        if s == sig::SIGCONT || s == sig::SIGKILL {
+            self.bits &= !STOP_SIGNALS;
+        }
+        if STOP_SIGNALS & bit(s) != 0 {
+            self.bits &= !bit(sig::SIGCONT);
+        }
+        if self.bits & bit(s) == 0 {
+            self.infos[(s - 1) as usize] = info;
+        }
+        self.bits |= bit(s);
+    }
+
+    /// Takes the next signal not in `blocked`: SIGKILL first, then the lowest number.
+    pub fn take(&mut self, blocked: u64) -> Option<SigInfo> {
+        let ready = self.bits & (!blocked | UNBLOCKABLE);
+        if ready == 0 {
+            return None;
+        }
+        let s = if ready & bit(sig::SIGKILL) != 0 { sig::SIGKILL } else { ready.trailing_zeros() as i32 + 1 };
+        self.bits &= !bit(s);
+        Some(self.infos[(s - 1) as usize])
+    }
+
+    pub fn discard(&mut self, signo: i32) {
+        self.bits &= !bit(signo);
+    }
+}
+
+pub const STOP_SIGNALS: u64 = bit(sig::SIGSTOP) | bit(sig::SIGTSTP) | bit(sig::SIGTTIN) | bit(sig::SIGTTOU);
+
+/// Signal state shared by a thread group: actions and process-directed signals.
+/// Guarded by `ThreadGroup::sig`.
+pub struct ProcessSignals {
     pub actions: [SigAction; 64],
-    pub pending: u64,
-    pub infos: [SigInfo; 64],
+    pub pending: Pending,
+}
+
+impl Default for ProcessSignals {
+    fn default() -> Self {
+        ProcessSignals { actions: [SigAction::default(); 64], pending: Pending::default() }
+    }
+}
+
+/// Per-thread signal state: mask, thread-directed signals, alternate stack.
+/// Guarded by `TaskShared::sig`.
+#[derive(Clone)]
+pub struct ThreadSignals {
     pub blocked: u64,
-    /// Mask to restore after rt_sigsuspend/ppoll-style temporary masks.
+    pub pending: Pending,
+    /// Mask to restore after rt_sigsuspend-style temporary masks.
     pub saved_mask: Option<u64>,
     pub altstack: (u64, i32, u64),
 }
 
-impl Default for SigState {
+impl Default for ThreadSignals {
     fn default() -> Self {
-        SigState {
-            actions: [SigAction::default(); 64],
-            pending: 0,
-            infos: [SigInfo::default(); 64],
-            blocked: 0,
-            saved_mask: None,
-            altstack: (0, 2 /* SS_DISABLE */, 0),
-        }
+        ThreadSignals { blocked: 0, pending: Pending::default(), saved_mask: None, altstack: (0, 2 /* SS_DISABLE */, 0) }
     }
 }
 
@@ -141,7 +193,7 @@ pub enum Disposition {
     Handler(SigAction),
 }
 
-impl SigState {
+impl ProcessSignals {
     pub fn action(&self, signo: i32) -> SigAction {
         self.actions[(signo - 1) as usize]
     }
@@ -150,7 +202,7 @@ impl SigState {
         self.actions[(signo - 1) as usize] = a;
     }
 
-    /// Whether a signal would be discarded at generation time: ignored and not blocked.
+    /// Whether a signal would be discarded at generation time (ignored).
     pub fn is_ignored(&self, signo: i32) -> bool {
         let a = self.action(signo);
         match a.handler {
@@ -181,44 +233,13 @@ impl SigState {
         }
     }
 
-    /// Marks `signo` pending (standard signals coalesce).
-    pub fn post(&mut self, info: SigInfo) {
-        let s = info.signo;
-        if s == sig::SIGCONT || s == sig::SIGKILL {
-            self.pending &= !(bit(sig::SIGSTOP) | bit(sig::SIGTSTP) | bit(sig::SIGTTIN) | bit(sig::SIGTTOU));
-        }
-        if matches!(s, sig::SIGSTOP | sig::SIGTSTP | sig::SIGTTIN | sig::SIGTTOU) {
-            self.pending &= !bit(sig::SIGCONT);
-        }
-        if self.pending & bit(s) == 0 {
-            self.infos[(s - 1) as usize] = info;
-        }
-        self.pending |= bit(s);
-    }
-
-    /// Takes the next deliverable signal: SIGKILL first, then the lowest number.
-    pub fn take(&mut self) -> Option<SigInfo> {
-        let ready = self.pending & (!self.blocked | UNBLOCKABLE);
-        if ready == 0 {
-            return None;
-        }
-        let s = if ready & bit(sig::SIGKILL) != 0 { sig::SIGKILL } else { ready.trailing_zeros() as i32 + 1 };
-        self.pending &= !bit(s);
-        Some(self.infos[(s - 1) as usize])
-    }
-
-    pub fn has_deliverable(&self) -> bool {
-        self.pending & (!self.blocked | UNBLOCKABLE) != 0
-    }
-
-    /// execve: handlers revert to default, ignored stay ignored; mask and pending stay.
+    /// execve: handlers revert to default, ignored stay ignored.
     pub fn reset_for_exec(&mut self) {
         for a in self.actions.iter_mut() {
             if a.handler != SIG_IGN {
                 *a = SigAction::default();
             }
         }
-        self.altstack = (0, 2, 0);
     }
 }
 
@@ -228,28 +249,35 @@ mod tests {
 
     #[test]
     fn take_respects_mask_and_priority() {
-        let mut s = SigState::default();
-        s.post(SigInfo { signo: sig::SIGUSR1, ..Default::default() });
-        s.post(SigInfo { signo: sig::SIGTERM, ..Default::default() });
-        s.blocked = bit(sig::SIGUSR1);
-        assert_eq!(s.take().map(|i| i.signo), Some(sig::SIGTERM));
-        assert_eq!(s.take(), None);
-        s.post(SigInfo { signo: sig::SIGKILL, ..Default::default() });
-        s.blocked = u64::MAX;
-        assert_eq!(s.take().map(|i| i.signo), Some(sig::SIGKILL));
+        let mut p = Pending::default();
+        p.post(SigInfo { signo: sig::SIGUSR1, ..Default::default() });
+        p.post(SigInfo { signo: sig::SIGTERM, ..Default::default() });
+        assert_eq!(p.take(bit(sig::SIGUSR1)).map(|i| i.signo), Some(sig::SIGTERM));
+        assert_eq!(p.take(bit(sig::SIGUSR1)), None);
+        p.post(SigInfo { signo: sig::SIGKILL, ..Default::default() });
+        assert_eq!(p.take(u64::MAX).map(|i| i.signo), Some(sig::SIGKILL));
     }
 
     #[test]
     fn sigcont_clears_pending_stops() {
-        let mut s = SigState::default();
-        s.post(SigInfo { signo: sig::SIGTSTP, ..Default::default() });
-        s.post(SigInfo { signo: sig::SIGCONT, ..Default::default() });
-        assert_eq!(s.pending, bit(sig::SIGCONT));
+        let mut p = Pending::default();
+        p.post(SigInfo { signo: sig::SIGTSTP, ..Default::default() });
+        p.post(SigInfo { signo: sig::SIGCONT, ..Default::default() });
+        assert_eq!(p.bits, bit(sig::SIGCONT));
     }
 
     #[test]
     fn sigaction_round_trip() {
         let a = SigAction { handler: 0x401000, flags: SA_RESTORER | SA_SIGINFO, restorer: 0x402000, mask: 5 };
         assert_eq!(SigAction::decode(&a.encode()), a);
+    }
+
+    #[test]
+    fn default_dispositions() {
+        let p = ProcessSignals::default();
+        assert_eq!(p.disposition(sig::SIGCHLD), Disposition::Ignore);
+        assert_eq!(p.disposition(sig::SIGSEGV), Disposition::Terminate { core: true });
+        assert_eq!(p.disposition(sig::SIGTSTP), Disposition::Stop);
+        assert!(p.is_ignored(sig::SIGURG));
     }
 }

@@ -5,7 +5,7 @@
 //! runs the task loop: take pending signals, switch into the application, handle the
 //! event, repeat. Other threads reach a task only through its [`ThreadGroup`].
 
-use super::process::{Node, ThreadGroup};
+use super::process::{GroupExit, Node, TaskShared, ThreadGroup};
 use super::signal::{Disposition, SigInfo};
 use super::{ExitStatus, KernelShared};
 use crate::mm::MemoryManager;
@@ -13,7 +13,7 @@ use crate::syscalls::{self, Args, Flow, Handler};
 use crate::vfs::{FdTable, FsContext};
 use abi::signal as sig;
 use abi::Errno;
-use platform::{AddressSpace, Context, Event, FpState, Regs};
+use platform::{AddressSpace, Context, ContextSeed, Event, FpState, Regs};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Instant;
 
@@ -72,15 +72,25 @@ impl VforkDone {
     }
 }
 
+/// Where a new task's platform context comes from.
+pub enum ContextSource {
+    /// A new address space: a fresh context, into which the whole `mm` is mapped.
+    Fresh,
+    /// A thread (or vfork child) sharing the creator's address space.
+    Sibling(ContextSeed),
+}
+
 /// Everything needed to start a task on a new host thread. The thread creates the
-/// platform context (it must be the one that traces it) and maps `mm` into it.
+/// platform context there (ptrace requires the tracer to be that thread).
 pub struct TaskSeed {
     pub k: Arc<KernelShared>,
     pub tg: Arc<ThreadGroup>,
-    pub mm: MemoryManager,
+    pub shared: Arc<TaskShared>,
+    pub mm: Arc<MemoryManager>,
+    pub context: ContextSource,
     pub regs: Regs,
     pub fp: Option<FpState>,
-    pub fds: FdTable,
+    pub fds: Arc<FdTable>,
     pub fs: FsContext,
     pub cred: Cred,
     pub rlimits: Rlimits,
@@ -92,10 +102,11 @@ pub struct TaskSeed {
 pub struct Task {
     pub k: Arc<KernelShared>,
     pub tg: Arc<ThreadGroup>,
-    mm: MemoryManager,
+    pub shared: Arc<TaskShared>,
+    mm: Arc<MemoryManager>,
     ctx: Box<dyn Context>,
     pub regs: Regs,
-    pub fds: FdTable,
+    pub fds: Arc<FdTable>,
     pub fs: FsContext,
     pub cred: Cred,
     pub rlimits: Rlimits,
@@ -109,37 +120,47 @@ pub struct Task {
 impl TaskSeed {
     /// Starts the task on its own host thread.
     pub fn start(self) -> std::io::Result<()> {
-        let name = format!("task-{}", self.tg.pid);
+        let name = format!("task-{}", self.shared.tid);
         std::thread::Builder::new().name(name).stack_size(2 << 20).spawn(move || self.run())?;
         Ok(())
     }
 
     fn run(self) {
         let tg = self.tg.clone();
+        let shared = self.shared.clone();
         let k = self.k.clone();
-        let task = match self.into_task() {
-            Ok(t) => t,
+        let vfork = self.vfork.clone();
+        match self.into_task() {
+            Ok(t) => t.run(),
             Err(e) => {
-                tracing::error!(pid = tg.pid, "starting task: {e}");
-                super::exit::exit_without_task(&k, &tg, ExitStatus::Signaled(sig::SIGKILL));
-                return;
+                tracing::error!(tid = shared.tid, "starting task: {e}");
+                if let Some(v) = vfork {
+                    v.complete();
+                }
+                super::exit::thread_gone(&k, &tg, &shared, ExitStatus::Signaled(sig::SIGKILL));
             }
-        };
-        task.run();
+        }
     }
 
     fn into_task(self) -> Result<Task, String> {
-        let mut ctx = self.k.platform.new_context().map_err(|e| e.to_string())?;
-        self.mm.map_all(ctx.as_mut_space()).map_err(|e| format!("mapping memory: {e}"))?;
+        let mut ctx = match self.context {
+            ContextSource::Fresh => {
+                let mut ctx = self.k.platform.new_context().map_err(|e| e.to_string())?;
+                self.mm.map_all(ctx.as_mut_space()).map_err(|e| format!("mapping memory: {e}"))?;
+                ctx
+            }
+            ContextSource::Sibling(seed) => seed.adopt().map_err(|e| e.to_string())?,
+        };
         if let Some(fp) = &self.fp {
             ctx.set_fp_state(fp).map_err(|e| e.to_string())?;
         }
-        if let Ok(mut i) = self.tg.interrupter.lock() {
+        if let Ok(mut i) = self.shared.interrupter.lock() {
             *i = Some(ctx.interrupter());
         }
         Ok(Task {
             k: self.k,
             tg: self.tg,
+            shared: self.shared,
             mm: self.mm,
             ctx,
             regs: self.regs,
@@ -166,9 +187,21 @@ impl AsSpace for Box<dyn Context> {
     }
 }
 
+/// How a task's loop ended.
+#[derive(Clone, Copy, Debug)]
+pub enum TaskEnd {
+    /// This thread is done; if it is the last one, the process exits with the status.
+    Thread(ExitStatus),
+}
+
 impl Task {
+    /// The process id (thread group id).
     pub fn pid(&self) -> i32 {
         self.tg.pid
+    }
+
+    pub fn tid(&self) -> i32 {
+        self.shared.tid
     }
 
     pub fn uid(&self) -> u32 {
@@ -183,9 +216,17 @@ impl Task {
         &self.mm
     }
 
+    pub fn mm_arc(&self) -> &Arc<MemoryManager> {
+        &self.mm
+    }
+
     /// The memory manager together with the platform address space it must keep in step.
-    pub fn mm_mut(&mut self) -> (&mut MemoryManager, &mut dyn AddressSpace) {
-        (&mut self.mm, self.ctx.as_mut_space())
+    pub fn mm_mut(&mut self) -> (&MemoryManager, &mut dyn AddressSpace) {
+        (&self.mm, self.ctx.as_mut_space())
+    }
+
+    pub fn context_mut(&mut self) -> &mut dyn Context {
+        &mut *self.ctx
     }
 
     pub fn fp_state(&mut self) -> Result<FpState, Errno> {
@@ -202,18 +243,18 @@ impl Task {
         })
     }
 
-    /// Replaces the address space (execve): the old stub dies, a new one gets `mm`.
+    /// Replaces the address space (execve): a new stub gets `mm`; the old context goes.
     pub fn replace_mm(&mut self, mm: MemoryManager) -> Result<(), Errno> {
         let mut ctx = self.k.platform.new_context().map_err(|e| {
             tracing::error!("creating context for exec: {e}");
             Errno::ENOMEM
         })?;
         mm.map_all(ctx.as_mut_space())?;
-        if let Ok(mut i) = self.tg.interrupter.lock() {
+        if let Ok(mut i) = self.shared.interrupter.lock() {
             *i = Some(ctx.interrupter());
         }
         self.ctx = ctx;
-        self.mm = mm;
+        self.mm = Arc::new(mm);
         Ok(())
     }
 
@@ -222,14 +263,22 @@ impl Task {
         self.mm.copy_in_cstr(addr, 4096)
     }
 
-    /// Sends a signal to this task's own process (e.g. SIGPIPE).
+    /// Sends a signal to this thread (e.g. SIGPIPE).
     pub fn send_signal_self(&self, signo: i32) {
-        let info = SigInfo { signo, code: signal_code_kernel(signo), pid: self.pid(), ..Default::default() };
-        self.tg.post_signal(info);
+        let info = SigInfo { signo, code: super::signal::SI_KERNEL, pid: self.pid(), ..Default::default() };
+        self.tg.post_thread_signal(&self.shared, info);
     }
 
-    fn signal_pending(&self) -> bool {
-        self.tg.sig.lock().map(|s| s.has_deliverable()).unwrap_or(false)
+    /// Whether something must interrupt a blocking call: a deliverable signal, a group
+    /// exit, or a stop.
+    pub fn interrupted(&self) -> bool {
+        if self.tg.group_exit().is_some() {
+            return true;
+        }
+        let Ok(ps) = self.tg.sig.lock() else { return true };
+        let Ok(ts) = self.shared.sig.lock() else { return true };
+        let ready = |bits: u64| bits & (!ts.blocked | super::signal::UNBLOCKABLE) != 0;
+        ready(ts.pending.bits) || ready(ps.pending.bits)
     }
 
     /// Runs `attempt` until it stops returning EAGAIN, sleeping on `queue` for `mask`
@@ -242,7 +291,7 @@ impl Task {
         deadline: Option<Instant>,
         mut attempt: impl FnMut(&mut Task) -> Result<T, Errno>,
     ) -> Result<T, Errno> {
-        let waiter = self.tg.waiter.clone();
+        let waiter = self.shared.waiter.clone();
         loop {
             match attempt(self) {
                 Err(e) if e == Errno::EAGAIN => {}
@@ -254,7 +303,7 @@ impl Task {
                 queue.unregister(&waiter);
                 return r;
             }
-            if self.signal_pending() {
+            if self.interrupted() {
                 queue.unregister(&waiter);
                 return Err(Errno::ERESTARTSYS);
             }
@@ -263,7 +312,7 @@ impl Task {
             if woke == 0 && deadline.is_some_and(|d| Instant::now() >= d) {
                 return Err(Errno::ETIMEDOUT);
             }
-            if self.signal_pending() {
+            if self.interrupted() {
                 return Err(Errno::ERESTARTSYS);
             }
         }
@@ -272,9 +321,9 @@ impl Task {
     /// Sleeps until the deadline or a signal: Ok(()) when the time is up, ERESTARTSYS
     /// if interrupted.
     pub fn sleep_until(&mut self, deadline: Instant) -> Result<(), Errno> {
-        let waiter = self.tg.waiter.clone();
+        let waiter = self.shared.waiter.clone();
         loop {
-            if self.signal_pending() {
+            if self.interrupted() {
                 return Err(Errno::ERESTARTSYS);
             }
             if Instant::now() >= deadline {
@@ -284,23 +333,25 @@ impl Task {
         }
     }
 
-    /// The task loop. Returns when the process has exited.
+    /// The task loop. Returns when the thread has ended.
     fn run(mut self) {
-        let status = loop {
-            if let Some(st) = self.handle_signals() {
-                break st;
+        let TaskEnd::Thread(status) = loop {
+            if let Some(end) = self.handle_signals() {
+                break end;
             }
             let event = match self.ctx.switch(&mut self.regs) {
                 Ok(e) => e,
                 Err(e) => {
-                    tracing::error!(pid = self.pid(), "platform failure: {e}");
-                    break ExitStatus::Signaled(sig::SIGKILL);
+                    tracing::error!(tid = self.tid(), "platform failure: {e}");
+                    let st = ExitStatus::Signaled(sig::SIGKILL);
+                    self.tg.begin_group_exit(GroupExit::Exit(st));
+                    break TaskEnd::Thread(st);
                 }
             };
             match event {
                 Event::Syscall => {
-                    if let Some(st) = self.syscall() {
-                        break st;
+                    if let Some(end) = self.syscall() {
+                        break end;
                     }
                 }
                 Event::Fault { addr, signo, code, .. } => {
@@ -318,25 +369,23 @@ impl Task {
     /// A synchronous signal caused by the application's own instruction: if it is
     /// blocked or ignored, the process dies anyway, as on Linux.
     fn force_signal(&mut self, info: SigInfo) {
-        if let Ok(mut s) = self.tg.sig.lock() {
-            let bit = super::signal::bit(info.signo);
-            let a = s.action(info.signo);
-            if s.blocked & bit != 0 || a.handler == super::signal::SIG_IGN {
-                s.blocked &= !bit;
-                s.set_action(info.signo, Default::default());
+        let bit = super::signal::bit(info.signo);
+        if let (Ok(mut ps), Ok(mut ts)) = (self.tg.sig.lock(), self.shared.sig.lock()) {
+            if ts.blocked & bit != 0 || ps.action(info.signo).handler == super::signal::SIG_IGN {
+                ts.blocked &= !bit;
+                ps.set_action(info.signo, Default::default());
             }
-            s.post(info);
+            ts.pending.post(info);
         }
     }
 
-    /// Dispatches one syscall. Returns the exit status if the process ended.
-    fn syscall(&mut self) -> Option<ExitStatus> {
+    /// Dispatches one syscall. Returns how the thread ends, if it does.
+    fn syscall(&mut self) -> Option<TaskEnd> {
         let nr = self.regs.orig_rax;
         let r = &self.regs;
         let args = Args([r.rdi, r.rsi, r.rdx, r.r10, r.r8, r.r9]);
         let entry = syscalls::entry(nr);
-        let strace = self.k.config.strace;
-        let before = strace.then(|| syscalls::format_call(self, nr, &args));
+        let before = self.k.config.strace.then(|| syscalls::format_call(self, nr, &args));
         let result: Result<Flow, Errno> = match entry.and_then(|e| e.handler) {
             Some(Handler::Plain(f)) => f(self, &args).map(Flow::Return),
             Some(Handler::Flow(f)) => f(self, &args),
@@ -350,14 +399,19 @@ impl Task {
                 Ok(Flow::Return(v)) => format!("{:#x}", v),
                 Ok(Flow::RegsSet) => "(regs set)".into(),
                 Ok(Flow::Exit(st)) => format!("exit {st:?}"),
+                Ok(Flow::ExitThread(c)) => format!("thread exit {c}"),
                 Err(e) => format!("-1 {e:?}"),
             };
-            eprintln!("[{:>4}] {call} = {res}", self.pid());
+            tracing::info!(target: "strace", "[{:>4}] {call} = {res}", self.tid());
         }
         match result {
             Ok(Flow::Return(v)) => self.regs.rax = v,
             Ok(Flow::RegsSet) => {}
-            Ok(Flow::Exit(st)) => return Some(st),
+            Ok(Flow::Exit(st)) => {
+                let settled = self.tg.begin_group_exit(GroupExit::Exit(st));
+                return Some(TaskEnd::Thread(group_status(settled, st)));
+            }
+            Ok(Flow::ExitThread(code)) => return Some(TaskEnd::Thread(ExitStatus::Exited(code))),
             Err(e) => {
                 if matches!(e, Errno::ERESTARTSYS | Errno::ERESTARTNOINTR | Errno::ERESTARTNOHAND | Errno::ERESTART_RESTARTBLOCK) {
                     self.restart = Some(e);
@@ -370,25 +424,36 @@ impl Task {
         None
     }
 
-    /// Delivers pending signals. Returns the exit status if one killed the process.
-    fn handle_signals(&mut self) -> Option<ExitStatus> {
+    /// Takes the next deliverable signal with its disposition.
+    fn take_signal(&self) -> Option<(SigInfo, Disposition)> {
+        let mut ps = self.tg.sig.lock().ok()?;
+        let mut ts = self.shared.sig.lock().ok()?;
+        let blocked = ts.blocked;
+        let info = ts.pending.take(blocked).or_else(|| ps.pending.take(blocked))?;
+        Some((info, ps.disposition(info.signo)))
+    }
+
+    /// Delivers pending signals. Returns how the thread ends if it must.
+    fn handle_signals(&mut self) -> Option<TaskEnd> {
         loop {
-            let taken = match self.tg.sig.lock() {
-                Ok(mut s) => s.take().map(|info| (info, s.disposition(info.signo))),
-                Err(_) => return Some(ExitStatus::Signaled(sig::SIGKILL)),
-            };
-            let Some((info, disp)) = taken else { break };
+            if let Some(g) = self.tg.group_exit() {
+                if g != GroupExit::Exec(self.tid()) {
+                    return Some(TaskEnd::Thread(group_status(g, ExitStatus::Signaled(sig::SIGKILL))));
+                }
+            }
+            if self.tg.stopped.lock().map(|s| *s).unwrap_or(false) {
+                super::exit::wait_while_stopped(self);
+                continue;
+            }
+            let Some((info, disp)) = self.take_signal() else { break };
             match disp {
                 Disposition::Ignore | Disposition::Continue => {}
-                Disposition::Terminate { .. } => return Some(ExitStatus::Signaled(info.signo)),
-                Disposition::Stop => {
-                    if let Some(st) = super::exit::stop(self, info.signo) {
-                        return Some(st);
-                    }
+                Disposition::Terminate { .. } => {
+                    self.tg.begin_group_exit(GroupExit::Exit(ExitStatus::Signaled(info.signo)));
                 }
+                Disposition::Stop => super::exit::stop(self, info.signo),
                 Disposition::Handler(action) => {
-                    let restart = self.restart.take();
-                    if let Some(e) = restart {
+                    if let Some(e) = self.restart.take() {
                         let again = e == Errno::ERESTARTNOINTR
                             || (e == Errno::ERESTARTSYS && action.flags & super::signal::SA_RESTART != 0);
                         if again {
@@ -396,15 +461,21 @@ impl Task {
                         }
                     }
                     if let Err(e) = super::sigframe::push(self, info, action) {
-                        tracing::debug!(pid = self.pid(), "cannot build signal frame: {e:?}; killing");
-                        return Some(ExitStatus::Signaled(sig::SIGSEGV));
+                        tracing::debug!(tid = self.tid(), "cannot build signal frame: {e:?}; killing");
+                        self.tg.begin_group_exit(GroupExit::Exit(ExitStatus::Signaled(sig::SIGSEGV)));
                     }
                 }
             }
         }
-        // No handler ran: an interrupted syscall restarts transparently.
+        // No handler ran: an interrupted syscall restarts transparently, and a
+        // temporary mask (rt_sigsuspend) is restored.
         if self.restart.take().is_some() {
             self.rewind_syscall();
+        }
+        if let Ok(mut ts) = self.shared.sig.lock() {
+            if let Some(m) = ts.saved_mask.take() {
+                ts.blocked = m;
+            }
         }
         None
     }
@@ -414,23 +485,45 @@ impl Task {
         self.regs.rax = self.regs.orig_rax;
     }
 
-    pub(super) fn take_parts(self) -> (MemoryManager, Box<dyn Context>, FdTable, FsContext, Option<Arc<VforkDone>>, u64) {
-        (self.mm, self.ctx, self.fds, self.fs, self.vfork, self.clear_child_tid)
+    pub(super) fn into_parts(self) -> TaskParts {
+        TaskParts {
+            k: self.k,
+            tg: self.tg,
+            shared: self.shared,
+            mm: self.mm,
+            ctx: self.ctx,
+            fds: self.fds,
+            fs: self.fs,
+            vfork: self.vfork,
+            clear_child_tid: self.clear_child_tid,
+        }
     }
 
-    /// Fork helper: the pieces of a child task, sharing nothing mutable with this one.
-    pub fn fork_seed(&mut self, tg: Arc<ThreadGroup>, vfork: Option<Arc<VforkDone>>) -> Result<TaskSeed, Errno> {
+    /// The pieces of a new task made by fork/vfork/clone. With `share_vm` the child
+    /// uses this address space (vfork, threads); otherwise it gets a copy.
+    pub fn child_seed(&mut self, tg: Arc<ThreadGroup>, shared: Arc<TaskShared>, share_vm: bool, share_files: bool, vfork: Option<Arc<VforkDone>>) -> Result<TaskSeed, Errno> {
         let fp = self.fp_state()?;
-        let mm = self.mm.fork()?;
+        let (mm, context) = if share_vm {
+            let seed = self.ctx.new_sibling().map_err(|e| {
+                tracing::warn!("creating a sibling context: {e}");
+                Errno::EAGAIN
+            })?;
+            (self.mm.clone(), ContextSource::Sibling(seed))
+        } else {
+            (Arc::new(self.mm.fork()?), ContextSource::Fresh)
+        };
+        let fds = if share_files { self.fds.clone() } else { Arc::new(self.fds.fork()) };
         let mut regs = self.regs;
         regs.rax = 0;
         Ok(TaskSeed {
             k: self.k.clone(),
             tg,
+            shared,
             mm,
+            context,
             regs,
             fp: Some(fp),
-            fds: self.fds.fork(),
+            fds,
             fs: self.fs.fork(),
             cred: self.cred,
             rlimits: self.rlimits,
@@ -446,6 +539,22 @@ impl Task {
     }
 }
 
-fn signal_code_kernel(_signo: i32) -> i32 {
-    super::signal::SI_KERNEL
+/// What an exiting task left behind, for `exit`.
+pub(super) struct TaskParts {
+    pub k: Arc<KernelShared>,
+    pub tg: Arc<ThreadGroup>,
+    pub shared: Arc<TaskShared>,
+    pub mm: Arc<MemoryManager>,
+    pub ctx: Box<dyn Context>,
+    pub fds: Arc<FdTable>,
+    pub fs: FsContext,
+    pub vfork: Option<Arc<VforkDone>>,
+    pub clear_child_tid: u64,
+}
+
+fn group_status(g: GroupExit, fallback: ExitStatus) -> ExitStatus {
+    match g {
+        GroupExit::Exit(st) => st,
+        GroupExit::Exec(_) => fallback,
+    }
 }

@@ -62,7 +62,7 @@ fn seg_prot(flags: u32) -> Prot {
 }
 
 /// Maps one ELF object. `bias` is None to let the memory manager choose (interpreter).
-fn load_object(mm: &mut MemoryManager, elf: &Elf, data: &[u8], bias: Option<u64>) -> Result<Loaded, Errno> {
+fn load_object(mm: &MemoryManager, elf: &Elf, data: &[u8], bias: Option<u64>) -> Result<Loaded, Errno> {
     let mut lo = u64::MAX;
     let mut hi = 0u64;
     for p in elf.loads() {
@@ -110,7 +110,7 @@ fn load_object(mm: &mut MemoryManager, elf: &Elf, data: &[u8], bias: Option<u64>
 /// Loads `data` (and `interp`, the interpreter's bytes, if it has one) into `mm`, which
 /// must be empty, and builds the stack. `exe_path` becomes AT_EXECFN.
 pub fn load(
-    mm: &mut MemoryManager,
+    mm: &MemoryManager,
     data: &[u8],
     interp: Option<&[u8]>,
     argv: &[Vec<u8>],
@@ -121,8 +121,7 @@ pub fn load(
     let elf = Elf::parse(data)?;
     let main = load_object(mm, &elf, data, Some(PIE_BASE))?;
     let brk = round_up(main.end).ok_or(Errno::ENOEXEC)?;
-    mm.brk_start = brk;
-    mm.brk = brk;
+    mm.set_brk_base(brk)?;
     let (entry, base) = match interp {
         Some(idata) => {
             let ielf = Elf::parse(idata)?;

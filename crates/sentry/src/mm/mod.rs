@@ -7,8 +7,9 @@
 //! sentry's own mapping of the memory file; it checks protections and returns EFAULT, so
 //! syscall code never dereferences an application pointer.
 //!
-//! Locking: a MemoryManager is owned by its task (no internal locks); the memory file
-//! has its own allocator lock, which is a leaf.
+//! Locking: one RwLock per MemoryManager (copies take it shared, layout changes
+//! exclusive, platform updates happen under it); the memory file's allocator lock is a
+//! leaf below it.
 
 mod memfile;
 
@@ -17,7 +18,7 @@ pub use memfile::{round_up, MemoryFile, MemoryFileError, PAGE_SIZE};
 use abi::Errno;
 use platform::{AddressSpace, PlatformError, Prot};
 use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 /// A range of the memory file, returned to it when the last VMA using it goes away.
 pub struct Chunk {
@@ -82,7 +83,8 @@ pub enum Placement {
     FixedNoReplace(u64),
 }
 
-pub struct MemoryManager {
+/// The VMA tree and layout of one address space; guarded by [`MemoryManager`]'s lock.
+struct Layout {
     mf: Arc<MemoryFile>,
     vmas: BTreeMap<u64, Vma>,
     user_lo: u64,
@@ -90,17 +92,17 @@ pub struct MemoryManager {
     /// Top of the region where mappings without a fixed address go, growing down.
     mmap_top: u64,
     reserved: Vec<(u64, u64)>,
-    pub brk_start: u64,
-    pub brk: u64,
+    brk_start: u64,
+    brk: u64,
 }
 
 /// Default top of the mmap area: below the stack area, leaving room for it to grow.
 const STACK_TOP: u64 = 0x7fff_ff00_0000;
 const STACK_GAP: u64 = 1 << 30;
 
-impl MemoryManager {
-    pub fn new(mf: Arc<MemoryFile>, user: (u64, u64), reserved: Vec<(u64, u64)>) -> MemoryManager {
-        MemoryManager {
+impl Layout {
+    fn new(mf: Arc<MemoryFile>, user: (u64, u64), reserved: Vec<(u64, u64)>) -> Layout {
+        Layout {
             mf,
             vmas: BTreeMap::new(),
             user_lo: user.0,
@@ -110,18 +112,6 @@ impl MemoryManager {
             brk_start: 0,
             brk: 0,
         }
-    }
-
-    pub fn stack_top(&self) -> u64 {
-        STACK_TOP
-    }
-
-    pub fn memory_file(&self) -> &Arc<MemoryFile> {
-        &self.mf
-    }
-
-    pub fn vmas(&self) -> impl Iterator<Item = &Vma> {
-        self.vmas.values()
     }
 
     fn overlaps(&self, start: u64, end: u64) -> bool {
@@ -181,7 +171,7 @@ impl MemoryManager {
     }
 
     /// Maps fresh zeroed memory. Returns its address.
-    pub fn map_anon(
+    fn map_anon(
         &mut self,
         space: &mut dyn AddressSpace,
         place: Placement,
@@ -214,7 +204,7 @@ impl MemoryManager {
         Ok(start)
     }
 
-    pub fn unmap(&mut self, space: &mut dyn AddressSpace, start: u64, len: u64) -> Result<(), Errno> {
+    fn unmap(&mut self, space: &mut dyn AddressSpace, start: u64, len: u64) -> Result<(), Errno> {
         if start % PAGE_SIZE != 0 || len == 0 {
             return Err(Errno::EINVAL);
         }
@@ -236,7 +226,7 @@ impl MemoryManager {
         self.vmas.range(..end).next_back().is_some_and(|(_, v)| v.end > start)
     }
 
-    pub fn protect(&mut self, space: &mut dyn AddressSpace, start: u64, len: u64, prot: Prot) -> Result<(), Errno> {
+    fn protect(&mut self, space: &mut dyn AddressSpace, start: u64, len: u64, prot: Prot) -> Result<(), Errno> {
         if start % PAGE_SIZE != 0 {
             return Err(Errno::EINVAL);
         }
@@ -266,7 +256,7 @@ impl MemoryManager {
 
     /// Moves the program break, as brk(2): returns the new break, or the old one if the
     /// request cannot be satisfied.
-    pub fn set_brk(&mut self, space: &mut dyn AddressSpace, want: u64) -> u64 {
+    fn set_brk(&mut self, space: &mut dyn AddressSpace, want: u64) -> u64 {
         if want < self.brk_start {
             return self.brk;
         }
@@ -315,13 +305,13 @@ impl MemoryManager {
     }
 
     /// Copies application memory at `addr` into `dst`.
-    pub fn copy_in(&self, addr: u64, dst: &mut [u8]) -> Result<(), Errno> {
+    fn copy_in(&self, addr: u64, dst: &mut [u8]) -> Result<(), Errno> {
         let mf = &self.mf;
         self.walk(addr, dst.len(), false, |off, r| mf.read(off, &mut dst[r]))
     }
 
     /// Copies `src` to application memory at `addr`.
-    pub fn copy_out(&self, addr: u64, src: &[u8]) -> Result<(), Errno> {
+    fn copy_out(&self, addr: u64, src: &[u8]) -> Result<(), Errno> {
         // Check the whole range first, so a fault leaves memory untouched.
         self.walk(addr, src.len(), true, |_, _| {})?;
         let mf = &self.mf;
@@ -329,7 +319,7 @@ impl MemoryManager {
     }
 
     /// Writes into application memory ignoring page protections (loader, stack setup).
-    pub fn poke(&self, addr: u64, src: &[u8]) -> Result<(), Errno> {
+    fn poke(&self, addr: u64, src: &[u8]) -> Result<(), Errno> {
         let mf = &self.mf;
         let end = addr.checked_add(src.len() as u64).ok_or(Errno::EFAULT)?;
         let mut cur = addr;
@@ -342,15 +332,9 @@ impl MemoryManager {
         Ok(())
     }
 
-    pub fn copy_in_vec(&self, addr: u64, len: usize) -> Result<Vec<u8>, Errno> {
-        let mut v = vec![0u8; len];
-        self.copy_in(addr, &mut v)?;
-        Ok(v)
-    }
-
     /// Reads a NUL-terminated string of at most `max` bytes (without the NUL).
     /// ENAMETOOLONG if no NUL is found within `max` bytes.
-    pub fn copy_in_cstr(&self, addr: u64, max: usize) -> Result<Vec<u8>, Errno> {
+    fn copy_in_cstr(&self, addr: u64, max: usize) -> Result<Vec<u8>, Errno> {
         let mut out = Vec::new();
         let mut cur = addr;
         while out.len() < max {
@@ -378,30 +362,10 @@ impl MemoryManager {
         Err(Errno::ENAMETOOLONG)
     }
 
-    pub fn read_u64(&self, addr: u64) -> Result<u64, Errno> {
-        let mut b = [0u8; 8];
-        self.copy_in(addr, &mut b)?;
-        Ok(u64::from_le_bytes(b))
-    }
-
-    pub fn read_u32(&self, addr: u64) -> Result<u32, Errno> {
-        let mut b = [0u8; 4];
-        self.copy_in(addr, &mut b)?;
-        Ok(u32::from_le_bytes(b))
-    }
-
-    pub fn write_u64(&self, addr: u64, v: u64) -> Result<(), Errno> {
-        self.copy_out(addr, &v.to_le_bytes())
-    }
-
-    pub fn write_u32(&self, addr: u64, v: u32) -> Result<(), Errno> {
-        self.copy_out(addr, &v.to_le_bytes())
-    }
-
     /// A copy for a forked child: private memory is copied now (no copy-on-write yet),
     /// shared memory stays shared. The copy is not mapped anywhere until
     /// [`MemoryManager::map_all`].
-    pub fn fork(&self) -> Result<MemoryManager, Errno> {
+    fn fork(&self) -> Result<Layout, Errno> {
         let mut vmas = BTreeMap::new();
         // Private VMAs that share a chunk keep sharing one new chunk in the child.
         let mut copied: Vec<(*const Chunk, Arc<Chunk>)> = Vec::new();
@@ -422,7 +386,7 @@ impl MemoryManager {
             }
             vmas.insert(nv.start, nv);
         }
-        Ok(MemoryManager {
+        Ok(Layout {
             mf: self.mf.clone(),
             vmas,
             user_lo: self.user_lo,
@@ -435,15 +399,168 @@ impl MemoryManager {
     }
 
     /// Maps every VMA into a fresh platform address space.
-    pub fn map_all(&self, space: &mut dyn AddressSpace) -> Result<(), Errno> {
+    fn map_all(&self, space: &mut dyn AddressSpace) -> Result<(), Errno> {
         for v in self.vmas.values() {
             space.map(v.start, v.end - v.start, v.prot, v.file_offset(v.start)).map_err(platform_err)?;
         }
         Ok(())
     }
 
-    /// Whether `addr` is mapped with at least the given access.
-    pub fn vma_at(&self, addr: u64) -> Option<&Vma> {
+    fn vma_at(&self, addr: u64) -> Option<&Vma> {
         self.vmas.range(..=addr).next_back().map(|(_, v)| v).filter(|v| v.end > addr)
+    }
+
+    /// Reads application memory ignoring page protections.
+    fn peek(&self, addr: u64, dst: &mut [u8]) -> Result<(), Errno> {
+        let end = addr.checked_add(dst.len() as u64).ok_or(Errno::EFAULT)?;
+        let mut cur = addr;
+        while cur < end {
+            let v = self.vma_at(cur).ok_or(Errno::EFAULT)?;
+            let stop = v.end.min(end);
+            self.mf.read(v.file_offset(cur), &mut dst[(cur - addr) as usize..(stop - addr) as usize]);
+            cur = stop;
+        }
+        Ok(())
+    }
+
+    /// The memory-file offset backing `addr`, for futex keys: the same physical word
+    /// has the same key in every address space that maps it.
+    fn translate(&self, addr: u64) -> Result<u64, Errno> {
+        let v = self.vma_at(addr).filter(|v| v.prot.read).ok_or(Errno::EFAULT)?;
+        Ok(v.file_offset(addr))
+    }
+}
+
+/// One application address space, shared by the threads (and vfork children) using it.
+///
+/// Every method takes the internal lock for its own duration only, so calls can nest
+/// in one expression. Changes are applied to the platform address space under the
+/// write lock, through the calling task's own context.
+pub struct MemoryManager {
+    inner: RwLock<Layout>,
+}
+
+fn poisoned<T>(_: T) -> Errno {
+    Errno::EFAULT
+}
+
+impl MemoryManager {
+    pub fn new(mf: Arc<MemoryFile>, user: (u64, u64), reserved: Vec<(u64, u64)>) -> MemoryManager {
+        MemoryManager { inner: RwLock::new(Layout::new(mf, user, reserved)) }
+    }
+
+    fn r(&self) -> Result<RwLockReadGuard<'_, Layout>, Errno> {
+        self.inner.read().map_err(poisoned)
+    }
+
+    fn w(&self) -> Result<RwLockWriteGuard<'_, Layout>, Errno> {
+        self.inner.write().map_err(poisoned)
+    }
+
+    pub fn stack_top(&self) -> u64 {
+        STACK_TOP
+    }
+
+    pub fn memory_file(&self) -> Result<Arc<MemoryFile>, Errno> {
+        Ok(self.r()?.mf.clone())
+    }
+
+    /// A snapshot of the VMAs, in address order.
+    pub fn vmas(&self) -> Vec<Vma> {
+        self.r().map(|l| l.vmas.values().cloned().collect()).unwrap_or_default()
+    }
+
+    pub fn vma_at(&self, addr: u64) -> Option<Vma> {
+        self.r().ok()?.vma_at(addr).cloned()
+    }
+
+    pub fn brk(&self) -> (u64, u64) {
+        self.r().map(|l| (l.brk_start, l.brk)).unwrap_or((0, 0))
+    }
+
+    /// Sets where the heap starts (the loader calls this once).
+    pub fn set_brk_base(&self, base: u64) -> Result<(), Errno> {
+        let mut l = self.w()?;
+        l.brk_start = base;
+        l.brk = base;
+        Ok(())
+    }
+
+    pub fn map_anon(&self, space: &mut dyn AddressSpace, place: Placement, len: u64, prot: Prot, shared: bool, name: VmaName) -> Result<u64, Errno> {
+        self.w()?.map_anon(space, place, len, prot, shared, name)
+    }
+
+    pub fn unmap(&self, space: &mut dyn AddressSpace, start: u64, len: u64) -> Result<(), Errno> {
+        self.w()?.unmap(space, start, len)
+    }
+
+    pub fn protect(&self, space: &mut dyn AddressSpace, start: u64, len: u64, prot: Prot) -> Result<(), Errno> {
+        self.w()?.protect(space, start, len, prot)
+    }
+
+    pub fn set_brk(&self, space: &mut dyn AddressSpace, want: u64) -> u64 {
+        match self.w() {
+            Ok(mut l) => l.set_brk(space, want),
+            Err(_) => 0,
+        }
+    }
+
+    pub fn copy_in(&self, addr: u64, dst: &mut [u8]) -> Result<(), Errno> {
+        self.r()?.copy_in(addr, dst)
+    }
+
+    pub fn copy_out(&self, addr: u64, src: &[u8]) -> Result<(), Errno> {
+        self.r()?.copy_out(addr, src)
+    }
+
+    pub fn poke(&self, addr: u64, src: &[u8]) -> Result<(), Errno> {
+        self.r()?.poke(addr, src)
+    }
+
+    pub fn peek(&self, addr: u64, dst: &mut [u8]) -> Result<(), Errno> {
+        self.r()?.peek(addr, dst)
+    }
+
+    pub fn copy_in_vec(&self, addr: u64, len: usize) -> Result<Vec<u8>, Errno> {
+        let mut v = vec![0u8; len];
+        self.copy_in(addr, &mut v)?;
+        Ok(v)
+    }
+
+    pub fn copy_in_cstr(&self, addr: u64, max: usize) -> Result<Vec<u8>, Errno> {
+        self.r()?.copy_in_cstr(addr, max)
+    }
+
+    pub fn read_u64(&self, addr: u64) -> Result<u64, Errno> {
+        let mut b = [0u8; 8];
+        self.copy_in(addr, &mut b)?;
+        Ok(u64::from_le_bytes(b))
+    }
+
+    pub fn read_u32(&self, addr: u64) -> Result<u32, Errno> {
+        let mut b = [0u8; 4];
+        self.copy_in(addr, &mut b)?;
+        Ok(u32::from_le_bytes(b))
+    }
+
+    pub fn write_u64(&self, addr: u64, v: u64) -> Result<(), Errno> {
+        self.copy_out(addr, &v.to_le_bytes())
+    }
+
+    pub fn write_u32(&self, addr: u64, v: u32) -> Result<(), Errno> {
+        self.copy_out(addr, &v.to_le_bytes())
+    }
+
+    pub fn translate(&self, addr: u64) -> Result<u64, Errno> {
+        self.r()?.translate(addr)
+    }
+
+    /// A copy for a forked child: private memory copied, shared memory shared.
+    pub fn fork(&self) -> Result<MemoryManager, Errno> {
+        Ok(MemoryManager { inner: RwLock::new(self.r()?.fork()?) })
+    }
+
+    pub fn map_all(&self, space: &mut dyn AddressSpace) -> Result<(), Errno> {
+        self.r()?.map_all(space)
     }
 }

@@ -31,6 +31,7 @@ pub fn sys_mmap(t: &mut Task, a: &Args) -> SysResult {
         return Err(Errno::EINVAL);
     }
     let shared = kind == MAP_SHARED || kind == MAP_SHARED_VALIDATE;
+    debug_assert!(shared || kind == MAP_PRIVATE);
     if len == 0 || off % PAGE_SIZE != 0 {
         return Err(Errno::EINVAL);
     }
@@ -176,15 +177,9 @@ pub fn sys_mremap(t: &mut Task, a: &Args) -> SysResult {
         mm.map_anon(space, Placement::Hint(0), new_len, v.prot, false, v.name.clone())?
     };
     let data = {
-        let mm = t.mm();
         let mut buf = vec![0u8; old_len as usize];
         // Read through the sentry's view regardless of protection.
-        for (i, chunk) in buf.chunks_mut(PAGE_SIZE as usize).enumerate() {
-            let addr = old + i as u64 * PAGE_SIZE;
-            if mm.copy_in(addr, chunk).is_err() {
-                chunk.fill(0);
-            }
-        }
+        t.mm().peek(old, &mut buf)?;
         buf
     };
     t.mm().poke(new, &data)?;

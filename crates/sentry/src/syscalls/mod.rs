@@ -11,6 +11,7 @@ mod table;
 
 pub mod file;
 pub mod fs;
+pub mod futex;
 pub mod id;
 pub mod mmap;
 pub mod process;
@@ -19,7 +20,7 @@ pub mod sys;
 pub mod time;
 
 pub use strace::format_call;
-pub use table::{entry, lookup_name, Entry, Support, TABLE_SIZE};
+pub use table::{all, entry, lookup_name, Entry, Support, TABLE_SIZE};
 
 use crate::kernel::{ExitStatus, Task};
 use abi::Errno;
@@ -34,8 +35,10 @@ pub enum Flow {
     Return(u64),
     /// The handler already set every register (execve, rt_sigreturn); leave them.
     RegsSet,
-    /// The whole process exits (exit_group, or exit of its only thread).
+    /// The whole process exits (exit_group).
     Exit(ExitStatus),
+    /// Only the calling thread exits (exit); the process ends with it if it is the last.
+    ExitThread(i32),
 }
 
 #[derive(Clone, Copy)]

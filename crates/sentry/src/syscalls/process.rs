@@ -2,14 +2,13 @@
 //! sessions, kill/tkill/tgkill.
 
 use super::{Args, Flow, SysResult};
-use crate::kernel::signal::{self as ksig, SigInfo};
+use crate::kernel::signal::{self as ksig, ProcessSignals, SigInfo, ThreadSignals};
 use crate::kernel::waiter::events;
-use crate::kernel::{ChildReport, ExitStatus, Node, Task, ThreadGroup, VforkDone};
+use crate::kernel::{ChildReport, ExitStatus, GroupExit, Node, Task, TaskShared, ThreadGroup, VforkDone};
 use crate::loader::{self, elf::Elf, AuxIds};
 use crate::mm::MemoryManager;
 use crate::vfs;
 use abi::Errno;
-use std::collections::BTreeSet;
 use std::sync::Arc;
 
 pub fn sys_getpid(t: &mut Task, _: &Args) -> SysResult {
@@ -17,7 +16,7 @@ pub fn sys_getpid(t: &mut Task, _: &Args) -> SysResult {
 }
 
 pub fn sys_gettid(t: &mut Task, _: &Args) -> SysResult {
-    Ok(t.pid() as u64)
+    Ok(t.tid() as u64)
 }
 
 pub fn sys_getppid(t: &mut Task, _: &Args) -> SysResult {
@@ -26,135 +25,154 @@ pub fn sys_getppid(t: &mut Task, _: &Args) -> SysResult {
 }
 
 const CLONE_VM: u64 = 0x100;
+const CLONE_FS: u64 = 0x200;
+const CLONE_FILES: u64 = 0x400;
+const CLONE_SIGHAND: u64 = 0x800;
+const CLONE_PIDFD: u64 = 0x1000;
+const CLONE_PTRACE: u64 = 0x2000;
 const CLONE_VFORK: u64 = 0x4000;
+const CLONE_PARENT: u64 = 0x8000;
 const CLONE_THREAD: u64 = 0x10000;
+const CLONE_SYSVSEM: u64 = 0x40000;
 const CLONE_SETTLS: u64 = 0x80000;
 const CLONE_PARENT_SETTID: u64 = 0x100000;
 const CLONE_CHILD_CLEARTID: u64 = 0x200000;
+const CLONE_DETACHED: u64 = 0x400000;
+const CLONE_UNTRACED: u64 = 0x800000;
 const CLONE_CHILD_SETTID: u64 = 0x1000000;
+const CLONE_IO: u64 = 0x8000_0000;
 /// Namespace flags: a sandboxed process cannot make new namespaces yet.
 const CLONE_NEW_ANY: u64 = 0x7e02_0000;
+const CLONE_KNOWN: u64 = 0xff | CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_PIDFD | CLONE_PTRACE
+    | CLONE_VFORK | CLONE_PARENT | CLONE_THREAD | CLONE_SYSVSEM | CLONE_SETTLS | CLONE_PARENT_SETTID
+    | CLONE_CHILD_CLEARTID | CLONE_DETACHED | CLONE_UNTRACED | CLONE_CHILD_SETTID | CLONE_IO | CLONE_NEW_ANY;
 
 struct ForkOptions {
-    vfork: bool,
+    flags: u64,
     stack: u64,
-    tls: Option<u64>,
-    parent_tid: Option<u64>,
-    child_tid: Option<u64>,
-    clear_tid: u64,
+    tls: u64,
+    parent_tid: u64,
+    child_tid: u64,
 }
 
-fn do_fork(t: &mut Task, opts: ForkOptions) -> SysResult {
-    let k = t.k.clone();
-    let parent = t.pid();
-    let (pid, tg) = {
-        let mut tree = k.tree.lock().map_err(|_| Errno::EAGAIN)?;
-        let me = t.node(&tree).ok_or(Errno::ESRCH)?;
-        let (pgid, sid, init) = (me.pgid, me.sid, me.init);
-        let pid = tree.alloc_pid();
-        let sig = {
-            let s = t.tg.sig.lock().map_err(|_| Errno::EAGAIN)?;
-            let mut c = crate::kernel::signal::SigState::default();
-            c.actions = s.actions;
-            c.blocked = s.blocked;
-            c.altstack = s.altstack;
-            c
-        };
-        let tg = ThreadGroup::new(pid, sig);
+/// Registers a new thread or process in the tree; returns its tid and shared parts.
+fn register(t: &Task, thread: bool) -> Result<(Arc<ThreadGroup>, Arc<TaskShared>), Errno> {
+    let mut tree = t.k.tree.lock().map_err(|_| Errno::EAGAIN)?;
+    let me = t.node(&tree).ok_or(Errno::ESRCH)?;
+    let (pgid, sid, init) = (me.pgid, me.sid, me.init);
+    let tid = tree.alloc_pid();
+    let mine = t.shared.sig.lock().map(|s| s.clone()).map_err(|_| Errno::EAGAIN)?;
+    let ts = ThreadSignals { blocked: mine.blocked, altstack: if thread { (0, 2, 0) } else { mine.altstack }, ..Default::default() };
+    let shared = TaskShared::new(tid, ts);
+    let tg = if thread {
+        t.tg.clone()
+    } else {
+        let ps = ProcessSignals { actions: t.tg.sig.lock().map(|s| s.actions).map_err(|_| Errno::EAGAIN)?, ..Default::default() };
+        let tg = ThreadGroup::new(tid, ps);
         if let (Ok(mut c), Ok(p)) = (tg.comm.lock(), t.tg.comm.lock()) {
             *c = p.clone();
         }
-        tree.nodes.insert(
-            pid,
-            Node { tg: tg.clone(), ppid: parent, pgid, sid, init, children: BTreeSet::new(), zombie: None, report: None, execed: false },
-        );
-        if let Some(p) = tree.nodes.get_mut(&parent) {
-            p.children.insert(pid);
+        tree.nodes.insert(tid, Node::new(tg.clone(), t.pid(), pgid, sid, init));
+        if let Some(p) = tree.nodes.get_mut(&t.pid()) {
+            p.children.insert(tid);
         }
-        (pid, tg)
+        tg
     };
-    let undo = |k: &crate::kernel::KernelShared| {
-        if let Ok(mut tree) = k.tree.lock() {
-            tree.nodes.remove(&pid);
-            if let Some(p) = tree.nodes.get_mut(&parent) {
-                p.children.remove(&pid);
+    tree.threads.insert(tid, (tg.clone(), shared.clone()));
+    if let Ok(mut ts) = tg.tasks.lock() {
+        ts.push(shared.clone());
+    }
+    Ok((tg, shared))
+}
+
+fn unregister(t: &Task, tg: &Arc<ThreadGroup>, shared: &Arc<TaskShared>, thread: bool) {
+    if let Ok(mut tree) = t.k.tree.lock() {
+        tree.threads.remove(&shared.tid);
+        if !thread {
+            tree.nodes.remove(&tg.pid);
+            if let Some(p) = tree.nodes.get_mut(&t.pid()) {
+                p.children.remove(&tg.pid);
             }
         }
-    };
-    let done = opts.vfork.then(|| Arc::new(VforkDone::default()));
-    let mut seed = match t.fork_seed(tg, done.clone()) {
+    }
+    if let Ok(mut ts) = tg.tasks.lock() {
+        ts.retain(|x| !Arc::ptr_eq(x, shared));
+    }
+}
+
+fn do_fork(t: &mut Task, o: ForkOptions) -> SysResult {
+    let f = o.flags;
+    let thread = f & CLONE_THREAD != 0;
+    let share_vm = f & CLONE_VM != 0;
+    let vfork = f & CLONE_VFORK != 0;
+    let (tg, shared) = register(t, thread)?;
+    let tid = shared.tid;
+    let done = vfork.then(|| Arc::new(VforkDone::default()));
+    let mut seed = match t.child_seed(tg.clone(), shared.clone(), share_vm, f & CLONE_FILES != 0, done.clone()) {
         Ok(s) => s,
         Err(e) => {
-            undo(&k);
+            unregister(t, &tg, &shared, thread);
             return Err(e);
         }
     };
-    if opts.stack != 0 {
-        seed.regs.rsp = opts.stack;
+    if o.stack != 0 {
+        seed.regs.rsp = o.stack;
     }
-    if let Some(tls) = opts.tls {
-        seed.regs.fs_base = tls;
+    if f & CLONE_SETTLS != 0 {
+        seed.regs.fs_base = o.tls;
     }
-    if let Some(a) = opts.child_tid {
-        let _ = seed.mm.write_u32(a, pid as u32);
+    if f & CLONE_CHILD_SETTID != 0 {
+        let _ = seed.mm.write_u32(o.child_tid, tid as u32);
     }
-    seed.clear_child_tid = opts.clear_tid;
-    if let Some(a) = opts.parent_tid {
-        let _ = t.mm().write_u32(a, pid as u32);
+    if f & CLONE_CHILD_CLEARTID != 0 {
+        seed.clear_child_tid = o.child_tid;
+    }
+    if f & CLONE_PARENT_SETTID != 0 {
+        let _ = t.mm().write_u32(o.parent_tid, tid as u32);
     }
     if let Err(e) = seed.start() {
         tracing::warn!("starting task thread: {e}");
-        undo(&k);
+        unregister(t, &tg, &shared, thread);
         return Err(Errno::EAGAIN);
     }
     if let Some(d) = done {
         d.wait();
     }
-    Ok(pid as u64)
+    Ok(tid as u64)
 }
 
-fn plain_fork(vfork: bool) -> ForkOptions {
-    ForkOptions { vfork, stack: 0, tls: None, parent_tid: None, child_tid: None, clear_tid: 0 }
+fn plain(flags: u64) -> ForkOptions {
+    ForkOptions { flags, stack: 0, tls: 0, parent_tid: 0, child_tid: 0 }
 }
 
 pub fn sys_fork(t: &mut Task, _: &Args) -> SysResult {
-    do_fork(t, plain_fork(false))
+    do_fork(t, plain(abi::signal::SIGCHLD as u64))
 }
 
 pub fn sys_vfork(t: &mut Task, _: &Args) -> SysResult {
-    do_fork(t, plain_fork(true))
+    do_fork(t, plain(CLONE_VM | CLONE_VFORK | abi::signal::SIGCHLD as u64))
 }
 
 /// clone(flags, stack, parent_tid, child_tid, tls) — the x86-64 argument order.
 pub fn sys_clone(t: &mut Task, a: &Args) -> SysResult {
     let flags = a.u64(0);
-    if flags & CLONE_THREAD != 0 {
-        t.k.log_unimplemented_feature("clone(CLONE_THREAD): threads are not supported yet");
+    if flags & !CLONE_KNOWN != 0 {
+        return Err(Errno::EINVAL);
+    }
+    if flags & CLONE_THREAD != 0 && flags & CLONE_SIGHAND == 0 || flags & CLONE_SIGHAND != 0 && flags & CLONE_VM == 0 {
         return Err(Errno::EINVAL);
     }
     if flags & CLONE_NEW_ANY != 0 {
         return Err(Errno::EPERM);
     }
-    let exit_signal = (flags & 0xff) as i32;
-    if exit_signal > abi::signal::SIGRTMAX {
+    if flags & (CLONE_PIDFD | CLONE_PTRACE) != 0 {
+        t.k.log_unimplemented_feature("clone with CLONE_PIDFD or CLONE_PTRACE");
         return Err(Errno::EINVAL);
     }
-    do_fork(
-        t,
-        ForkOptions {
-            vfork: flags & CLONE_VFORK != 0,
-            stack: a.u64(1),
-            tls: (flags & CLONE_SETTLS != 0).then(|| a.u64(4)),
-            parent_tid: (flags & CLONE_PARENT_SETTID != 0).then(|| a.addr(2)),
-            child_tid: (flags & CLONE_CHILD_SETTID != 0).then(|| a.addr(3)),
-            clear_tid: if flags & CLONE_CHILD_CLEARTID != 0 { a.addr(3) } else { 0 },
-        },
-    )
-    .inspect(|_| {
-        if flags & CLONE_VM != 0 && flags & CLONE_VFORK == 0 {
-            t.k.log_unimplemented_feature("clone(CLONE_VM) without CLONE_VFORK: memory is copied");
-        }
-    })
+    if flags & CLONE_VM != 0 && flags & (CLONE_THREAD | CLONE_VFORK) == 0 {
+        t.k.log_unimplemented_feature("clone(CLONE_VM) without CLONE_THREAD or CLONE_VFORK");
+    }
+    do_fork(t, ForkOptions { flags, stack: a.u64(1), tls: a.u64(4), parent_tid: a.addr(2), child_tid: a.addr(3) })
 }
 
 /// Reads a NULL-terminated array of string pointers (argv/envp). NULL means empty.
@@ -223,15 +241,25 @@ pub fn exec(t: &mut Task, path: Vec<u8>, argv: Vec<Vec<u8>>, envp: Vec<Vec<u8>>)
         None => None,
     };
     let k = t.k.clone();
-    let mut mm = MemoryManager::new(k.mf.clone(), k.platform.user_range(), k.platform.reserved());
+    let mm = MemoryManager::new(k.mf.clone(), k.platform.user_range(), k.platform.reserved());
     let ids = AuxIds { uid: t.cred.uid, euid: t.cred.euid, gid: t.cred.gid, egid: t.cred.egid };
-    let image = loader::load(&mut mm, &exe.data, interp.as_deref(), &argv, &envp, &path, ids)?;
+    let image = loader::load(&mm, &exe.data, interp.as_deref(), &argv, &envp, &path, ids)?;
 
-    // Point of no return: the old image is gone after this.
+    // Point of no return: other threads go, then the old image.
+    end_other_threads(t)?;
     t.replace_mm(mm)?;
-    t.fds.close_on_exec();
+    // A table shared with other processes (CLONE_FILES) is unshared first, as Linux does.
+    if Arc::get_mut(&mut t.fds).is_none() {
+        t.fds = Arc::new(t.fds.fork());
+    }
+    if let Some(fds) = Arc::get_mut(&mut t.fds) {
+        fds.close_on_exec();
+    }
     if let Ok(mut s) = t.tg.sig.lock() {
         s.reset_for_exec();
+    }
+    if let Ok(mut s) = t.shared.sig.lock() {
+        s.altstack = (0, 2, 0);
     }
     if let Ok(mut tree) = k.tree.lock() {
         if let Some(n) = tree.nodes.get_mut(&t.pid()) {
@@ -258,6 +286,27 @@ pub fn exec(t: &mut Task, path: Vec<u8>, argv: Vec<Vec<u8>>, envp: Vec<Vec<u8>>)
     Ok(Flow::RegsSet)
 }
 
+/// execve in a multithreaded process: every other thread exits first.
+fn end_other_threads(t: &mut Task) -> Result<(), Errno> {
+    if t.tg.threads().len() <= 1 {
+        return Ok(());
+    }
+    if t.tg.begin_group_exit(GroupExit::Exec(t.tid())) != GroupExit::Exec(t.tid()) {
+        // The process is already exiting; this thread will go with it.
+        return Err(Errno::EINTR);
+    }
+    let waiter = t.shared.waiter.clone();
+    t.tg.thread_exits.register(&waiter, events::ALL);
+    while t.tg.threads().len() > 1 {
+        waiter.sleep(Some(std::time::Instant::now() + std::time::Duration::from_millis(50)));
+    }
+    t.tg.thread_exits.unregister(&waiter);
+    if let Ok(mut g) = t.tg.group_exit.lock() {
+        *g = None;
+    }
+    Ok(())
+}
+
 pub fn sys_execve(t: &mut Task, a: &Args) -> Result<Flow, Errno> {
     let path = t.copy_in_path(a.addr(0))?;
     let argv = copy_in_strings(t, a.addr(1))?;
@@ -281,7 +330,7 @@ pub fn sys_execveat(t: &mut Task, a: &Args) -> Result<Flow, Errno> {
 }
 
 pub fn sys_exit(_t: &mut Task, a: &Args) -> Result<Flow, Errno> {
-    Ok(Flow::Exit(ExitStatus::Exited(a.i32(0) & 0xff)))
+    Ok(Flow::ExitThread(a.i32(0) & 0xff))
 }
 
 pub fn sys_exit_group(_t: &mut Task, a: &Args) -> Result<Flow, Errno> {
@@ -573,18 +622,24 @@ pub fn sys_kill(t: &mut Task, a: &Args) -> SysResult {
     deliver(targets, info)
 }
 
-fn thread_target(t: &Task, tid: i32) -> Result<Arc<ThreadGroup>, Errno> {
+fn thread_target(t: &Task, tid: i32) -> Result<(Arc<ThreadGroup>, Arc<TaskShared>), Errno> {
     if tid <= 0 {
         return Err(Errno::EINVAL);
     }
-    t.k.thread_group(tid).ok_or(Errno::ESRCH)
+    t.k.thread(tid).ok_or(Errno::ESRCH)
+}
+
+fn deliver_to_thread(t: &Task, target: (Arc<ThreadGroup>, Arc<TaskShared>), signo: i32) -> SysResult {
+    check_signal(signo)?;
+    if signo != 0 {
+        target.0.post_thread_signal(&target.1, user_info(t, signo, ksig::SI_TKILL));
+    }
+    Ok(0)
 }
 
 pub fn sys_tkill(t: &mut Task, a: &Args) -> SysResult {
-    let signo = a.i32(1);
-    let tg = thread_target(t, a.i32(0))?;
-    check_signal(signo)?;
-    deliver(vec![tg], user_info(t, signo, ksig::SI_TKILL))
+    let target = thread_target(t, a.i32(0))?;
+    deliver_to_thread(t, target, a.i32(1))
 }
 
 pub fn sys_tgkill(t: &mut Task, a: &Args) -> SysResult {
@@ -592,10 +647,9 @@ pub fn sys_tgkill(t: &mut Task, a: &Args) -> SysResult {
     if tgid <= 0 {
         return Err(Errno::EINVAL);
     }
-    let tg = thread_target(t, tid)?;
-    check_signal(signo)?;
-    if tg.pid != tgid {
+    let target = thread_target(t, tid)?;
+    if target.0.pid != tgid {
         return Err(Errno::ESRCH);
     }
-    deliver(vec![tg], user_info(t, signo, ksig::SI_TKILL))
+    deliver_to_thread(t, target, signo)
 }

@@ -31,9 +31,14 @@ pub fn sys_rt_sigaction(t: &mut Task, a: &Args) -> SysResult {
         let old = s.action(signo);
         if let Some(act) = new {
             s.set_action(signo, act);
-            // Setting a signal to be ignored discards it if pending.
+            // Setting a signal to be ignored discards it wherever it is pending.
             if s.is_ignored(signo) {
-                s.pending &= !ksig::bit(signo);
+                s.pending.discard(signo);
+                for th in t.tg.threads() {
+                    if let Ok(mut ts) = th.sig.lock() {
+                        ts.pending.discard(signo);
+                    }
+                }
             }
         }
         old
@@ -58,7 +63,7 @@ pub fn sys_rt_sigprocmask(t: &mut Task, a: &Args) -> SysResult {
         return Err(Errno::EINVAL);
     }
     let old = {
-        let mut s = t.tg.sig.lock().map_err(|_| Errno::EAGAIN)?;
+        let mut s = t.shared.sig.lock().map_err(|_| Errno::EAGAIN)?;
         let old = s.blocked;
         if let Some(set) = set {
             let new = match how {
@@ -91,7 +96,8 @@ pub fn sys_rt_sigpending(t: &mut Task, a: &Args) -> SysResult {
     if a.usize(1) > SIGSET_SIZE {
         return Err(Errno::EINVAL);
     }
-    let pending = t.tg.sig.lock().map(|s| s.pending & s.blocked).map_err(|_| Errno::EAGAIN)?;
+    let shared = t.tg.sig.lock().map(|s| s.pending.bits).map_err(|_| Errno::EAGAIN)?;
+    let pending = t.shared.sig.lock().map(|s| (s.pending.bits | shared) & s.blocked).map_err(|_| Errno::EAGAIN)?;
     let bytes = pending.to_le_bytes();
     t.mm().copy_out(a.addr(0), &bytes[..a.usize(1)])?;
     Ok(0)
@@ -103,7 +109,7 @@ pub fn sys_rt_sigsuspend(t: &mut Task, a: &Args) -> SysResult {
     }
     let mask = t.mm().read_u64(a.addr(0))?;
     {
-        let mut s = t.tg.sig.lock().map_err(|_| Errno::EAGAIN)?;
+        let mut s = t.shared.sig.lock().map_err(|_| Errno::EAGAIN)?;
         s.saved_mask = Some(s.blocked);
         s.blocked = mask & !UNBLOCKABLE;
     }
@@ -120,7 +126,7 @@ const SS_DISABLE: i32 = 2;
 const MINSIGSTKSZ: u64 = 2048;
 
 pub fn sys_sigaltstack(t: &mut Task, a: &Args) -> SysResult {
-    let cur = t.tg.sig.lock().map(|s| s.altstack).map_err(|_| Errno::EAGAIN)?;
+    let cur = t.shared.sig.lock().map(|s| s.altstack).map_err(|_| Errno::EAGAIN)?;
     let (sp, flags, size) = cur;
     let on = flags == 0 && t.regs.rsp.wrapping_sub(sp) < size;
     let new = if a.addr(0) != 0 {
@@ -154,7 +160,7 @@ pub fn sys_sigaltstack(t: &mut Task, a: &Args) -> SysResult {
         t.mm().copy_out(a.addr(1), &b)?;
     }
     if let Some(n) = new {
-        if let Ok(mut s) = t.tg.sig.lock() {
+        if let Ok(mut s) = t.shared.sig.lock() {
             s.altstack = n;
         }
     }

@@ -4,7 +4,7 @@
 //! number, so unimplemented calls are still reported by name.
 
 use super::strace::Arg::{self, *};
-use super::{file, fs, id, mmap, names::NAMES, process, signal, sys, time, Handler};
+use super::{file, fs, futex, id, mmap, names::NAMES, process, signal, sys, time, Handler};
 use std::sync::OnceLock;
 
 /// How completely Moat implements a syscall.
@@ -38,8 +38,9 @@ const IMPLEMENTED: &[(u64, Handler, Support, &[Arg])] = &[
     (110, P(process::sys_getppid), Full, &[]),
     (186, P(process::sys_gettid), Full, &[]),
     (57, P(process::sys_fork), Full, &[]),
-    (58, P(process::sys_vfork), Partial("memory is copied, not shared, until exec"), &[]),
-    (56, P(process::sys_clone), Partial("no CLONE_THREAD yet"), &[Hex, Ptr, Ptr, Ptr, Hex]),
+    (58, P(process::sys_vfork), Full, &[]),
+    (56, P(process::sys_clone), Partial("no namespaces, pidfds or CLONE_VM without THREAD/VFORK sharing"), &[Hex, Ptr, Ptr, Ptr, Hex]),
+    (202, P(futex::sys_futex), Partial("WAIT/WAKE/REQUEUE/BITSET; no PI or WAKE_OP"), &[Ptr, Int, Int, Ptr, Ptr, Int]),
     (59, F(process::sys_execve), Full, &[Path, Ptr, Ptr]),
     (322, F(process::sys_execveat), Partial("AT_EMPTY_PATH unsupported"), &[Fd, Path, Ptr, Ptr, Hex]),
     (60, F(process::sys_exit), Full, &[Int]),
