@@ -5,4 +5,5 @@
 
 pub mod bundle;
 pub mod id;
+pub mod lifecycle;
 pub mod state;

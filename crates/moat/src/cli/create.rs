@@ -1,0 +1,38 @@
+//! `moat create`: sets a container up in a new sandbox without starting its process.
+
+use std::path::PathBuf;
+
+use clap::Args;
+
+use anyhow::Context;
+
+use super::{runtime, what, GlobalOpts};
+
+#[derive(Args, Debug)]
+pub struct CreateArgs {
+    /// Bundle directory (holding config.json).
+    #[arg(long, short = 'b', default_value = ".")]
+    pub bundle: PathBuf,
+    /// File to write the sandbox process's pid to.
+    #[arg(long)]
+    pub pid_file: Option<PathBuf>,
+    /// Unix socket that receives the terminal master when process.terminal is set.
+    #[arg(long)]
+    pub console_socket: Option<PathBuf>,
+    /// Container id.
+    pub id: String,
+}
+
+pub fn run(g: &GlobalOpts, args: CreateArgs) -> anyhow::Result<i32> {
+    let ctx = || what("creating", &args.id);
+    let rt = runtime(g).with_context(ctx)?;
+    let opts = container::lifecycle::CreateOpts {
+        bundle: args.bundle,
+        console_socket: args.console_socket,
+        pid_file: args.pid_file,
+        attached: false,
+        user_log: g.user_log.clone(),
+    };
+    rt.create(&args.id, &opts).with_context(ctx)?;
+    Ok(0)
+}
