@@ -98,7 +98,8 @@ impl FileOps for DevOps {
                 Ok(buf.len())
             }
             Device::Random | Device::Urandom => {
-                rustix::rand::getrandom(buf, rustix::rand::GetRandomFlags::empty()).map_err(super::host::errno)
+                rustix::rand::getrandom(buf, rustix::rand::GetRandomFlags::empty())
+                    .map_err(super::host::errno)
             }
             Device::Tty => Err(Errno::ENXIO),
         }
@@ -113,12 +114,30 @@ impl FileOps for DevOps {
     fn seekable(&self) -> bool {
         true
     }
+    fn seek(&self, _off: i64, _whence: u32) -> Option<Result<u64, Errno>> {
+        // Linux's null_lseek/noop_llseek: the position stays 0.
+        Some(Ok(0))
+    }
+    fn write_discard(&self, len: usize) -> Option<Result<usize, Errno>> {
+        match self.0 {
+            Device::Null | Device::Zero => Some(Ok(len)),
+            Device::Full => Some(Err(Errno::ENOSPC)),
+            _ => None,
+        }
+    }
 }
 
 /// Builds a devfs instance.
 pub fn new_devfs() -> Arc<MemDir> {
     let fs = MemFs::tmpfs();
-    let root = MemDir::new(&fs, NewAttr { mode: 0o755, uid: 0, gid: 0 });
+    let root = MemDir::new(
+        &fs,
+        NewAttr {
+            mode: 0o755,
+            uid: 0,
+            gid: 0,
+        },
+    );
     let now = Timespec::now();
     for (name, device) in [
         (&b"null"[..], Device::Null),
@@ -128,10 +147,19 @@ pub fn new_devfs() -> Arc<MemDir> {
         (b"urandom", Device::Urandom),
         (b"tty", Device::Tty),
     ] {
-        let node = Arc::new(DevNode { dev: fs.dev, ino: fs.alloc_ino(), device, meta: Mutex::new((0o666, now)) });
+        let node = Arc::new(DevNode {
+            dev: fs.dev,
+            ino: fs.alloc_ino(),
+            device,
+            meta: Mutex::new((0o666, now)),
+        });
         root.insert(name, node);
     }
-    let link = NewAttr { mode: 0o777, uid: 0, gid: 0 };
+    let link = NewAttr {
+        mode: 0o777,
+        uid: 0,
+        gid: 0,
+    };
     for (name, target) in [
         (&b"fd"[..], &b"/proc/self/fd"[..]),
         (b"stdin", b"/proc/self/fd/0"),
@@ -140,7 +168,27 @@ pub fn new_devfs() -> Arc<MemDir> {
     ] {
         root.insert(name, MemSymlink::new(&fs, target, link));
     }
-    root.insert(b"pts", MemDir::new(&fs, NewAttr { mode: 0o755, uid: 0, gid: 0 }));
-    root.insert(b"shm", MemDir::new(&fs, NewAttr { mode: 0o1777, uid: 0, gid: 0 }));
+    root.insert(
+        b"pts",
+        MemDir::new(
+            &fs,
+            NewAttr {
+                mode: 0o755,
+                uid: 0,
+                gid: 0,
+            },
+        ),
+    );
+    root.insert(
+        b"shm",
+        MemDir::new(
+            &fs,
+            NewAttr {
+                mode: 0o1777,
+                uid: 0,
+                gid: 0,
+            },
+        ),
+    );
     root
 }

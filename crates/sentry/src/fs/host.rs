@@ -7,8 +7,8 @@
 //! container's tree. Operations that would follow a final symlink on the host
 //! (chmod, truncate, utimes) open the object first and act on the descriptor.
 
-use crate::vfs::{DirEntry, FileOps, FileType, Inode, SetAttr, Stat, Timespec};
 use crate::vfs::inode::NewAttr;
+use crate::vfs::{DirEntry, FileOps, FileType, Inode, SetAttr, Stat, Timespec};
 use abi::Errno;
 use rustix::fs::{AtFlags, Mode, OFlags, ResolveFlags};
 use std::any::Any;
@@ -25,47 +25,96 @@ fn resolve() -> ResolveFlags {
 
 /// Rejects anything that is not one plain component.
 fn check_name(name: &[u8]) -> Result<(), Errno> {
-    if name.is_empty() || name == b"." || name == b".." || name.contains(&b'/') || name.contains(&0) {
+    if name.is_empty() || name == b"." || name == b".." || name.contains(&b'/') || name.contains(&0)
+    {
         return Err(Errno::ENOENT);
     }
     Ok(())
 }
 
 /// Opens the single component `name` under `dir`, never following a symlink.
-pub(crate) fn open_beneath(dir: BorrowedFd<'_>, name: &[u8], flags: OFlags, mode: u32) -> Result<OwnedFd, Errno> {
+pub(crate) fn open_beneath(
+    dir: BorrowedFd<'_>,
+    name: &[u8],
+    flags: OFlags,
+    mode: u32,
+) -> Result<OwnedFd, Errno> {
     check_name(name)?;
     // openat2 rejects O_NOCTTY (and most flags) together with O_PATH.
-    let extra = if flags.contains(OFlags::PATH) { OFlags::empty() } else { OFlags::NOCTTY };
+    let extra = if flags.contains(OFlags::PATH) {
+        OFlags::empty()
+    } else {
+        OFlags::NOCTTY
+    };
     let flags = flags | OFlags::NOFOLLOW | OFlags::CLOEXEC | extra;
     rustix::fs::openat2(dir, name, flags, Mode::from_raw_mode(mode), resolve()).map_err(errno)
 }
 
+/// Host owner ids as the container sees them: the overflow id (files owned by users
+/// the sandbox's user namespace does not map) and the sandbox's own id are root.
+fn inner_id(id: u32, own: u32) -> u32 {
+    if id == 65534 || id == own {
+        0
+    } else {
+        id
+    }
+}
+
+fn own_ids() -> (u32, u32) {
+    static IDS: std::sync::OnceLock<(u32, u32)> = std::sync::OnceLock::new();
+    *IDS.get_or_init(|| {
+        (
+            rustix::process::geteuid().as_raw(),
+            rustix::process::getegid().as_raw(),
+        )
+    })
+}
+
 /// Converts a host stat.
 pub(crate) fn from_host_stat(s: &rustix::fs::Stat) -> Stat {
+    let (ou, og) = own_ids();
     Stat {
         dev: s.st_dev,
         ino: s.st_ino,
         mode: s.st_mode,
         nlink: s.st_nlink,
-        uid: s.st_uid,
-        gid: s.st_gid,
+        uid: inner_id(s.st_uid, ou),
+        gid: inner_id(s.st_gid, og),
         rdev: s.st_rdev,
         size: u64::try_from(s.st_size).unwrap_or(0),
         blksize: u64::try_from(s.st_blksize).unwrap_or(4096),
         blocks: u64::try_from(s.st_blocks).unwrap_or(0),
-        atime: Timespec { sec: s.st_atime as i64, nsec: s.st_atime_nsec as i64 },
-        mtime: Timespec { sec: s.st_mtime as i64, nsec: s.st_mtime_nsec as i64 },
-        ctime: Timespec { sec: s.st_ctime as i64, nsec: s.st_ctime_nsec as i64 },
+        atime: Timespec {
+            sec: s.st_atime as i64,
+            nsec: s.st_atime_nsec as i64,
+        },
+        mtime: Timespec {
+            sec: s.st_mtime as i64,
+            nsec: s.st_mtime_nsec as i64,
+        },
+        ctime: Timespec {
+            sec: s.st_ctime as i64,
+            nsec: s.st_ctime_nsec as i64,
+        },
     }
 }
 
 fn fstat(fd: BorrowedFd<'_>) -> Result<Stat, Errno> {
-    rustix::fs::fstat(fd).map(|s| from_host_stat(&s)).map_err(errno)
+    rustix::fs::fstat(fd)
+        .map(|s| from_host_stat(&s))
+        .map_err(errno)
 }
 
 fn host_statfs(fd: BorrowedFd<'_>) -> Result<[u64; 6], Errno> {
     let s = rustix::fs::fstatfs(fd).map_err(errno)?;
-    Ok([s.f_type as u64, s.f_bsize as u64, s.f_blocks, s.f_bfree, s.f_files, s.f_ffree])
+    Ok([
+        s.f_type as u64,
+        s.f_bsize as u64,
+        s.f_blocks,
+        s.f_bfree,
+        s.f_files,
+        s.f_ffree,
+    ])
 }
 
 /// A host directory, held open with O_PATH.
@@ -107,11 +156,19 @@ impl HostDir {
         if st.file_type() != Some(FileType::Directory) {
             return Err(Errno::ENOTDIR);
         }
-        Ok(Arc::new_cyclic(|me| HostDir { me: me.clone(), fd, ids: (st.dev, st.ino) }))
+        Ok(Arc::new_cyclic(|me| HostDir {
+            me: me.clone(),
+            fd,
+            ids: (st.dev, st.ino),
+        }))
     }
 
     fn from_path_fd(fd: OwnedFd, st: &Stat) -> Arc<HostDir> {
-        Arc::new_cyclic(|me| HostDir { me: me.clone(), fd, ids: (st.dev, st.ino) })
+        Arc::new_cyclic(|me| HostDir {
+            me: me.clone(),
+            fd,
+            ids: (st.dev, st.ino),
+        })
     }
 
     pub fn fd(&self) -> BorrowedFd<'_> {
@@ -127,7 +184,13 @@ impl HostDir {
             return Ok(HostChild::Dir(HostDir::from_path_fd(fd, &st)));
         }
         let parent = self.me.upgrade().ok_or(Errno::ENOENT)?;
-        Ok(HostChild::Node(Arc::new(HostNode { parent, name: name.to_vec(), fd, kind, ids: (st.dev, st.ino) })))
+        Ok(HostChild::Node(Arc::new(HostNode {
+            parent,
+            name: name.to_vec(),
+            fd,
+            kind,
+            ids: (st.dev, st.ino),
+        })))
     }
 
     /// Lists the host directory (without "." and "..").
@@ -157,7 +220,11 @@ impl HostDir {
                 rustix::fs::FileType::Socket => FileType::Socket,
                 _ => FileType::Regular,
             };
-            out.push(DirEntry { name: name.to_vec(), ino: e.ino(), kind });
+            out.push(DirEntry {
+                name: name.to_vec(),
+                ino: e.ino(),
+                kind,
+            });
         }
         Ok(out)
     }
@@ -184,13 +251,24 @@ impl Inode for HostDir {
     }
     fn create(&self, name: &[u8], attr: NewAttr) -> Result<Arc<dyn Inode>, Errno> {
         check_name(name)?;
-        rustix::fs::mknodat(self.fd.as_fd(), name, rustix::fs::FileType::RegularFile, Mode::from_raw_mode(attr.mode & 0o7777), 0)
-            .map_err(errno)?;
+        rustix::fs::mknodat(
+            self.fd.as_fd(),
+            name,
+            rustix::fs::FileType::RegularFile,
+            Mode::from_raw_mode(attr.mode & 0o7777),
+            0,
+        )
+        .map_err(errno)?;
         self.lookup(name)
     }
     fn mkdir(&self, name: &[u8], attr: NewAttr) -> Result<(), Errno> {
         check_name(name)?;
-        rustix::fs::mkdirat(self.fd.as_fd(), name, Mode::from_raw_mode(attr.mode & 0o7777)).map_err(errno)
+        rustix::fs::mkdirat(
+            self.fd.as_fd(),
+            name,
+            Mode::from_raw_mode(attr.mode & 0o7777),
+        )
+        .map_err(errno)
     }
     fn mknod(&self, name: &[u8], attr: NewAttr, _rdev: u64) -> Result<(), Errno> {
         check_name(name)?;
@@ -200,7 +278,14 @@ impl Inode for HostDir {
             Some(FileType::Regular) | None => rustix::fs::FileType::RegularFile,
             _ => return Err(Errno::EPERM),
         };
-        rustix::fs::mknodat(self.fd.as_fd(), name, kind, Mode::from_raw_mode(attr.mode & 0o7777), 0).map_err(errno)
+        rustix::fs::mknodat(
+            self.fd.as_fd(),
+            name,
+            kind,
+            Mode::from_raw_mode(attr.mode & 0o7777),
+            0,
+        )
+        .map_err(errno)
     }
     fn symlink(&self, name: &[u8], target: &[u8], _attr: NewAttr) -> Result<(), Errno> {
         check_name(name)?;
@@ -208,24 +293,57 @@ impl Inode for HostDir {
     }
     fn link(&self, name: &[u8], target: &Arc<dyn Inode>) -> Result<(), Errno> {
         check_name(name)?;
-        let t = target.as_any().downcast_ref::<HostNode>().ok_or(Errno::EXDEV)?;
-        rustix::fs::linkat(t.parent.fd.as_fd(), t.name.as_slice(), self.fd.as_fd(), name, AtFlags::empty()).map_err(errno)
+        let t = target
+            .as_any()
+            .downcast_ref::<HostNode>()
+            .ok_or(Errno::EXDEV)?;
+        rustix::fs::linkat(
+            t.parent.fd.as_fd(),
+            t.name.as_slice(),
+            self.fd.as_fd(),
+            name,
+            AtFlags::empty(),
+        )
+        .map_err(errno)
     }
     fn unlink(&self, name: &[u8], dir: bool) -> Result<(), Errno> {
         check_name(name)?;
-        let flags = if dir { AtFlags::REMOVEDIR } else { AtFlags::empty() };
+        let flags = if dir {
+            AtFlags::REMOVEDIR
+        } else {
+            AtFlags::empty()
+        };
         rustix::fs::unlinkat(self.fd.as_fd(), name, flags).map_err(errno)
     }
-    fn rename(&self, old: &[u8], new_dir: &Arc<dyn Inode>, new: &[u8], noreplace: bool) -> Result<(), Errno> {
+    fn rename(
+        &self,
+        old: &[u8],
+        new_dir: &Arc<dyn Inode>,
+        new: &[u8],
+        noreplace: bool,
+    ) -> Result<(), Errno> {
         check_name(old)?;
         check_name(new)?;
-        let nd = new_dir.as_any().downcast_ref::<HostDir>().ok_or(Errno::EXDEV)?;
-        let flags = if noreplace { rustix::fs::RenameFlags::NOREPLACE } else { rustix::fs::RenameFlags::empty() };
+        let nd = new_dir
+            .as_any()
+            .downcast_ref::<HostDir>()
+            .ok_or(Errno::EXDEV)?;
+        let flags = if noreplace {
+            rustix::fs::RenameFlags::NOREPLACE
+        } else {
+            rustix::fs::RenameFlags::empty()
+        };
         rustix::fs::renameat_with(self.fd.as_fd(), old, nd.fd.as_fd(), new, flags).map_err(errno)
     }
     fn setattr(&self, attr: &SetAttr) -> Result<(), Errno> {
-        let fd = rustix::fs::openat2(self.fd.as_fd(), ".", OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty(), resolve())
-            .map_err(errno)?;
+        let fd = rustix::fs::openat2(
+            self.fd.as_fd(),
+            ".",
+            OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+            Mode::empty(),
+            resolve(),
+        )
+        .map_err(errno)?;
         if attr.size.is_some() {
             return Err(Errno::EISDIR);
         }
@@ -287,13 +405,19 @@ impl Inode for HostNode {
         Ok(t.into_bytes())
     }
     fn open(&self, flags: u32) -> Result<Box<dyn FileOps>, Errno> {
-        Ok(Box::new(HostFileOps { fd: self.open_host(flags)? }))
+        Ok(Box::new(HostFileOps {
+            fd: self.open_host(flags)?,
+        }))
     }
     fn setattr(&self, attr: &SetAttr) -> Result<(), Errno> {
         if self.kind != FileType::Regular {
             return Err(Errno::EPERM);
         }
-        let acc = if attr.size.is_some() { libc::O_WRONLY } else { libc::O_RDONLY };
+        let acc = if attr.size.is_some() {
+            libc::O_WRONLY
+        } else {
+            libc::O_RDONLY
+        };
         let fd = self.open_host(acc as u32)?;
         apply_attr(fd.as_fd(), attr)
     }
@@ -315,9 +439,20 @@ fn apply_attr(fd: BorrowedFd<'_>, attr: &SetAttr) -> Result<(), Errno> {
         rustix::fs::ftruncate(fd, s).map_err(errno)?;
     }
     if attr.atime.is_some() || attr.mtime.is_some() {
-        let omit = rustix::fs::Timespec { tv_sec: 0, tv_nsec: libc::UTIME_OMIT };
-        let conv = |t: Option<Timespec>| t.map_or(omit, |t| rustix::fs::Timespec { tv_sec: t.sec, tv_nsec: t.nsec });
-        let ts = rustix::fs::Timestamps { last_access: conv(attr.atime), last_modification: conv(attr.mtime) };
+        let omit = rustix::fs::Timespec {
+            tv_sec: 0,
+            tv_nsec: libc::UTIME_OMIT,
+        };
+        let conv = |t: Option<Timespec>| {
+            t.map_or(omit, |t| rustix::fs::Timespec {
+                tv_sec: t.sec,
+                tv_nsec: t.nsec,
+            })
+        };
+        let ts = rustix::fs::Timestamps {
+            last_access: conv(attr.atime),
+            last_modification: conv(attr.mtime),
+        };
         rustix::fs::futimens(fd, &ts).map_err(errno)?;
     }
     Ok(())

@@ -40,8 +40,16 @@ impl HostFd {
         let fl = rustix::fs::fcntl_getfl(fd.as_fd()).map_err(errno)?;
         let acc = (fl & rustix::fs::OFlags::RWMODE).bits();
         let tty = rustix::termios::isatty(fd.as_fd());
-        let name = if tty { "/dev/console".to_string() } else { format!("host:[{index}]") };
-        let ops = HostFd { fd, tty, fg_pgrp: AtomicI32::new(0) };
+        let name = if tty {
+            "/dev/console".to_string()
+        } else {
+            format!("host:[{index}]")
+        };
+        let ops = HostFd {
+            fd,
+            tty,
+            fg_pgrp: AtomicI32::new(0),
+        };
         Ok(File::new(Box::new(ops), None, acc, name))
     }
 
@@ -136,7 +144,11 @@ impl FileOps for HostFd {
         Some(rustix::fs::seek(self.fd.as_fd(), pos).map_err(errno))
     }
     fn stat(&self) -> Option<Result<Stat, Errno>> {
-        Some(rustix::fs::fstat(self.fd.as_fd()).map(|s| from_host_stat(&s)).map_err(errno))
+        Some(
+            rustix::fs::fstat(self.fd.as_fd())
+                .map(|s| from_host_stat(&s))
+                .map_err(errno),
+        )
     }
     fn readiness(&self, mask: u32) -> u32 {
         self.poll(mask)
@@ -145,7 +157,9 @@ impl FileOps for HostFd {
         Some(self.fd.as_fd())
     }
     fn nread(&self) -> Option<usize> {
-        rustix::io::ioctl_fionread(self.fd.as_fd()).ok().map(|n| n as usize)
+        rustix::io::ioctl_fionread(self.fd.as_fd())
+            .ok()
+            .map(|n| n as usize)
     }
     fn ioctl(&self, ctx: &crate::vfs::IoctlCtx<'_>, req: u32, arg: u64) -> Result<u64, Errno> {
         let mm = ctx.mm;
@@ -190,7 +204,12 @@ impl FileOps for HostFd {
                 let mut b = [0u8; 8];
                 mm.copy_in(arg, &mut b)?;
                 let h = |i: usize| u16::from_ne_bytes([b[i], b[i + 1]]);
-                let w = rustix::termios::Winsize { ws_row: h(0), ws_col: h(2), ws_xpixel: h(4), ws_ypixel: h(6) };
+                let w = rustix::termios::Winsize {
+                    ws_row: h(0),
+                    ws_col: h(2),
+                    ws_xpixel: h(4),
+                    ws_ypixel: h(6),
+                };
                 rustix::termios::tcsetwinsize(self.fd.as_fd(), w).map_err(errno)?;
                 Ok(0)
             }

@@ -13,7 +13,7 @@
 //! `LowerFile::upper` and `LowerFile::home`, which are leaves (copy-up releases
 //! `upper` before registering the node in its directory).
 
-use super::host::{HostChild, HostDir, HostFileOps, HostNode, DirOps};
+use super::host::{DirOps, HostChild, HostDir, HostFileOps, HostNode};
 use crate::kernel::waiter::events;
 use crate::vfs::inode::NewAttr;
 use crate::vfs::{Creds, DirEntry, FileOps, FileType, Inode, SetAttr, Stat, Timespec};
@@ -45,7 +45,11 @@ pub struct MemFs {
 impl MemFs {
     pub fn new(magic: u64) -> Arc<MemFs> {
         // Synthetic inode numbers start high so they do not meet host ones in overlays.
-        Arc::new(MemFs { dev: alloc_dev(), next_ino: AtomicU64::new(1 << 40), magic })
+        Arc::new(MemFs {
+            dev: alloc_dev(),
+            next_ino: AtomicU64::new(1 << 40),
+            magic,
+        })
     }
 
     /// A tmpfs instance.
@@ -180,7 +184,10 @@ impl Data {
             let idx = pos / PAGE as u64;
             let in_page = (pos % PAGE as u64) as usize;
             let len = (PAGE - in_page).min(buf.len() - done);
-            let page = self.pages.entry(idx).or_insert_with(|| vec![0u8; PAGE].into_boxed_slice());
+            let page = self
+                .pages
+                .entry(idx)
+                .or_insert_with(|| vec![0u8; PAGE].into_boxed_slice());
             page[in_page..in_page + len].copy_from_slice(&buf[done..done + len]);
             done += len;
         }
@@ -223,7 +230,13 @@ impl MemFile {
     }
 
     fn build(fs: &Arc<MemFs>, ino: u64, meta: Meta, data: Data) -> Arc<MemFile> {
-        Arc::new_cyclic(|me| MemFile { me: me.clone(), fs: fs.clone(), ino, meta: Mutex::new(meta), data: RwLock::new(data) })
+        Arc::new_cyclic(|me| MemFile {
+            me: me.clone(),
+            fs: fs.clone(),
+            ino,
+            meta: Mutex::new(meta),
+            data: RwLock::new(data),
+        })
     }
 
     /// A file holding `content` (devfs/procfs fixed files, copy-up).
@@ -286,10 +299,20 @@ pub struct MemFileOps {
 
 impl FileOps for MemFileOps {
     fn read(&self, buf: &mut [u8], off: u64) -> Result<usize, Errno> {
-        Ok(self.file.data.read().map_err(|_| Errno::EIO)?.read(buf, off))
+        Ok(self
+            .file
+            .data
+            .read()
+            .map_err(|_| Errno::EIO)?
+            .read(buf, off))
     }
     fn write(&self, buf: &[u8], off: u64) -> Result<usize, Errno> {
-        let n = self.file.data.write().map_err(|_| Errno::EIO)?.write(buf, off)?;
+        let n = self
+            .file
+            .data
+            .write()
+            .map_err(|_| Errno::EIO)?
+            .write(buf, off)?;
         if let Ok(mut m) = self.file.meta.lock() {
             let now = Timespec::now();
             m.mtime = now;
@@ -301,7 +324,10 @@ impl FileOps for MemFileOps {
         true
     }
     fn truncate(&self, size: u64) -> Result<(), Errno> {
-        self.file.setattr(&SetAttr { size: Some(size), ..SetAttr::default() })
+        self.file.setattr(&SetAttr {
+            size: Some(size),
+            ..SetAttr::default()
+        })
     }
     fn readiness(&self, mask: u32) -> u32 {
         mask & (events::IN | events::OUT)
@@ -321,8 +347,16 @@ pub struct MemSymlink {
 
 impl MemSymlink {
     pub fn new(fs: &Arc<MemFs>, target: &[u8], attr: NewAttr) -> Arc<MemSymlink> {
-        let attr = NewAttr { mode: 0o777, ..attr };
-        Arc::new(MemSymlink { fs: fs.clone(), ino: fs.alloc_ino(), target: target.to_vec(), meta: Mutex::new(Meta::new(FileType::Symlink, attr)) })
+        let attr = NewAttr {
+            mode: 0o777,
+            ..attr
+        };
+        Arc::new(MemSymlink {
+            fs: fs.clone(),
+            ino: fs.alloc_ino(),
+            target: target.to_vec(),
+            meta: Mutex::new(Meta::new(FileType::Symlink, attr)),
+        })
     }
 }
 
@@ -429,7 +463,9 @@ impl LowerFile {
     /// Registers this node in its directory's map so later lookups find it.
     fn pin(&self) {
         let home = self.home.lock().ok().and_then(|mut h| h.take());
-        let (Some((dir, name)), Some(me)) = (home, self.me.upgrade()) else { return };
+        let (Some((dir, name)), Some(me)) = (home, self.me.upgrade()) else {
+            return;
+        };
         if let Some(dir) = dir.upgrade() {
             if let Ok(mut st) = dir.state.lock() {
                 st.entries.entry(name).or_insert(Slot::Node(me));
@@ -474,7 +510,9 @@ impl Inode for LowerFile {
         if self.host.kind() == FileType::Symlink {
             return Err(Errno::ELOOP);
         }
-        Ok(Box::new(HostFileOps::from_fd(self.host.open_host(libc::O_RDONLY as u32)?)))
+        Ok(Box::new(HostFileOps::from_fd(
+            self.host.open_host(libc::O_RDONLY as u32)?,
+        )))
     }
     fn setattr(&self, a: &SetAttr) -> Result<(), Errno> {
         if self.host.kind() == FileType::Symlink {
@@ -524,7 +562,12 @@ impl MemDir {
     /// A merged directory over the host directory `lower`.
     pub fn over(fs: &Arc<MemFs>, lower: Arc<HostDir>) -> Result<Arc<MemDir>, Errno> {
         let st = lower.stat()?;
-        Ok(MemDir::build(fs, lower_ino(&st), Some(lower), Meta::from_stat(&st)))
+        Ok(MemDir::build(
+            fs,
+            lower_ino(&st),
+            Some(lower),
+            Meta::from_stat(&st),
+        ))
     }
 
     fn build(fs: &Arc<MemFs>, ino: u64, lower: Option<Arc<HostDir>>, meta: Meta) -> Arc<MemDir> {
@@ -533,7 +576,11 @@ impl MemDir {
             fs: fs.clone(),
             ino,
             lower,
-            state: Mutex::new(DirState { entries: BTreeMap::new(), meta, removed: false }),
+            state: Mutex::new(DirState {
+                entries: BTreeMap::new(),
+                meta,
+                removed: false,
+            }),
         })
     }
 
@@ -559,9 +606,13 @@ impl MemDir {
             Some(Slot::Node(n)) => return Ok(Some(n.clone())),
             None => {}
         }
-        let Some(lower) = &self.lower else { return Ok(None) };
+        let Some(lower) = &self.lower else {
+            return Ok(None);
+        };
         match lower.host_lookup(name) {
-            Err(e) if e == Errno::ENOENT => Ok(None),
+            // EACCES: the sandbox's unprivileged host user may not search this host
+            // directory; its lower content is invisible, the upper layer still works.
+            Err(e) if e == Errno::ENOENT || e == Errno::EACCES => Ok(None),
             Err(e) => Err(e),
             Ok(HostChild::Dir(hd)) => {
                 let d: Arc<dyn Inode> = MemDir::over(&self.fs, hd)?;
@@ -586,15 +637,25 @@ impl MemDir {
 
     /// Whether the lower layer has `name` (so removing it needs a whiteout).
     fn lower_has(&self, name: &[u8]) -> bool {
-        self.lower.as_ref().is_some_and(|l| l.host_lookup(name).is_ok())
+        self.lower
+            .as_ref()
+            .is_some_and(|l| l.host_lookup(name).is_ok())
     }
 
     fn is_empty(&self) -> Result<bool, Errno> {
-        Ok(self.readdir()?.is_empty())
+        match self.readdir() {
+            Ok(v) => Ok(v.is_empty()),
+            Err(e) if e == Errno::ENOENT => Ok(true),
+            Err(e) => Err(e),
+        }
     }
 
     /// Common part of create/mkdir/symlink/mknod: EEXIST, removed directories.
-    fn add(&self, name: &[u8], make: impl FnOnce() -> Arc<dyn Inode>) -> Result<Arc<dyn Inode>, Errno> {
+    fn add(
+        &self,
+        name: &[u8],
+        make: impl FnOnce() -> Arc<dyn Inode>,
+    ) -> Result<Arc<dyn Inode>, Errno> {
         let mut st = lock(&self.state)?;
         if st.removed {
             return Err(Errno::ENOENT);
@@ -666,13 +727,27 @@ impl Inode for MemDir {
         let st = lock(&self.state)?;
         let mut out = Vec::new();
         let mut seen = std::collections::HashSet::new();
-        if let Some(lower) = &self.lower {
-            for e in lower.host_readdir()? {
+        if st.removed {
+            return Err(Errno::ENOENT);
+        }
+        let lower_list = match &self.lower {
+            Some(l) => match l.host_readdir() {
+                Err(e) if e == Errno::EACCES => Vec::new(),
+                r => r?,
+            },
+            None => Vec::new(),
+        };
+        {
+            for e in lower_list {
                 match st.entries.get(&e.name) {
                     Some(Slot::Whiteout) => {}
                     Some(Slot::Node(n)) => {
                         seen.insert(e.name.clone());
-                        out.push(DirEntry { ino: n.id().1, kind: n.file_type(), name: e.name });
+                        out.push(DirEntry {
+                            ino: n.id().1,
+                            kind: n.file_type(),
+                            name: e.name,
+                        });
                     }
                     None => out.push(e),
                 }
@@ -681,7 +756,11 @@ impl Inode for MemDir {
         for (name, slot) in st.entries.iter() {
             if let Slot::Node(n) = slot {
                 if !seen.contains(name) {
-                    out.push(DirEntry { name: name.clone(), ino: n.id().1, kind: n.file_type() });
+                    out.push(DirEntry {
+                        name: name.clone(),
+                        ino: n.id().1,
+                        kind: n.file_type(),
+                    });
                 }
             }
         }
@@ -702,14 +781,21 @@ impl Inode for MemDir {
             FileType::Regular => self.create(name, attr).map(|_| ()),
             FileType::Fifo | FileType::Socket | FileType::CharDev | FileType::BlockDev => self
                 .add(name, || {
-                    Arc::new(MemSpecial { fs: self.fs.clone(), ino: self.fs.alloc_ino(), kind, rdev, meta: Mutex::new(Meta::new(kind, attr)) })
+                    Arc::new(MemSpecial {
+                        fs: self.fs.clone(),
+                        ino: self.fs.alloc_ino(),
+                        kind,
+                        rdev,
+                        meta: Mutex::new(Meta::new(kind, attr)),
+                    })
                 })
                 .map(|_| ()),
             _ => Err(Errno::EINVAL),
         }
     }
     fn symlink(&self, name: &[u8], target: &[u8], attr: NewAttr) -> Result<(), Errno> {
-        self.add(name, || MemSymlink::new(&self.fs, target, attr)).map(|_| ())
+        self.add(name, || MemSymlink::new(&self.fs, target, attr))
+            .map(|_| ())
     }
     fn link(&self, name: &[u8], target: &Arc<dyn Inode>) -> Result<(), Errno> {
         if let Some(l) = target.as_any().downcast_ref::<LowerFile>() {
@@ -722,7 +808,9 @@ impl Inode for MemDir {
                 return Err(Errno::EXDEV);
             }
             f.adjust_nlink(1);
-        } else if target.as_any().downcast_ref::<MemSymlink>().is_none() && target.as_any().downcast_ref::<MemSpecial>().is_none() {
+        } else if target.as_any().downcast_ref::<MemSymlink>().is_none()
+            && target.as_any().downcast_ref::<MemSpecial>().is_none()
+        {
             return Err(Errno::EXDEV);
         }
         self.add(name, || target.clone()).map(|_| ())
@@ -749,8 +837,17 @@ impl Inode for MemDir {
         drop_link(&node);
         Ok(())
     }
-    fn rename(&self, old: &[u8], new_dir: &Arc<dyn Inode>, new: &[u8], noreplace: bool) -> Result<(), Errno> {
-        let nd = new_dir.as_any().downcast_ref::<MemDir>().ok_or(Errno::EXDEV)?;
+    fn rename(
+        &self,
+        old: &[u8],
+        new_dir: &Arc<dyn Inode>,
+        new: &[u8],
+        noreplace: bool,
+    ) -> Result<(), Errno> {
+        let nd = new_dir
+            .as_any()
+            .downcast_ref::<MemDir>()
+            .ok_or(Errno::EXDEV)?;
         if !Arc::ptr_eq(&self.fs, &nd.fs) {
             return Err(Errno::EXDEV);
         }
@@ -805,6 +902,9 @@ impl Inode for MemDir {
         }
         Ok(())
     }
+    fn is_removed(&self) -> bool {
+        self.state.lock().map(|s| s.removed).unwrap_or(false)
+    }
     fn setattr(&self, a: &SetAttr) -> Result<(), Errno> {
         if a.size.is_some() {
             return Err(Errno::EISDIR);
@@ -842,7 +942,13 @@ fn check_replace(src: &Arc<dyn Inode>, dst: &Arc<dyn Inode>, noreplace: bool) ->
     }
 }
 
-fn rename_same(dir: &MemDir, st: &mut DirState, old: &[u8], new: &[u8], noreplace: bool) -> Result<(), Errno> {
+fn rename_same(
+    dir: &MemDir,
+    st: &mut DirState,
+    old: &[u8],
+    new: &[u8],
+    noreplace: bool,
+) -> Result<(), Errno> {
     let src = dir.find(st, old)?.ok_or(Errno::ENOENT)?;
     if old == new {
         return Ok(());

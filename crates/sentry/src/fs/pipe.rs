@@ -43,7 +43,11 @@ static NEXT_INO: AtomicU64 = AtomicU64::new(1);
 impl Pipe {
     pub fn new(uid: u32, gid: u32) -> Arc<Pipe> {
         Arc::new(Pipe {
-            state: Mutex::new(State { buf: VecDeque::new(), readers: 0, writers: 0 }),
+            state: Mutex::new(State {
+                buf: VecDeque::new(),
+                readers: 0,
+                writers: 0,
+            }),
             queue: WaitQueue::new(),
             ino: NEXT_INO.fetch_add(1, Ordering::Relaxed),
             uid,
@@ -58,7 +62,11 @@ impl Pipe {
             return Ok(0);
         }
         if st.buf.is_empty() {
-            return if st.writers == 0 { Ok(0) } else { Err(Errno::EAGAIN) };
+            return if st.writers == 0 {
+                Ok(0)
+            } else {
+                Err(Errno::EAGAIN)
+            };
         }
         let n = out.len().min(st.buf.len());
         for (o, b) in out.iter_mut().zip(st.buf.drain(..n)) {
@@ -73,12 +81,12 @@ impl Pipe {
     }
 
     fn write(&self, data: &[u8]) -> Result<usize, Errno> {
+        if data.is_empty() {
+            return Ok(0);
+        }
         let mut st = self.state.lock().map_err(|_| Errno::EIO)?;
         if st.readers == 0 {
             return Err(Errno::EPIPE);
-        }
-        if data.is_empty() {
-            return Ok(0);
         }
         let room = PIPE_CAPACITY - st.buf.len();
         if room == 0 || (data.len() <= PIPE_BUF && room < data.len()) {
@@ -92,7 +100,9 @@ impl Pipe {
     }
 
     fn readiness(&self, reader: bool, mask: u32) -> u32 {
-        let Ok(st) = self.state.lock() else { return events::ERR & mask };
+        let Ok(st) = self.state.lock() else {
+            return events::ERR & mask;
+        };
         let mut ev = 0;
         if reader {
             if !st.buf.is_empty() {
@@ -145,7 +155,10 @@ impl PipeEnd {
                 st.writers += 1;
             }
         }
-        PipeEnd { pipe: pipe.clone(), reader }
+        PipeEnd {
+            pipe: pipe.clone(),
+            reader,
+        }
     }
 }
 
@@ -158,7 +171,11 @@ impl Drop for PipeEnd {
                 st.writers -= 1;
             }
         }
-        let ev = if self.reader { events::OUT | events::ERR } else { events::IN | events::HUP };
+        let ev = if self.reader {
+            events::OUT | events::ERR
+        } else {
+            events::IN | events::HUP
+        };
         self.pipe.queue.notify(ev);
     }
 }
@@ -202,8 +219,18 @@ impl FileOps for PipeEnd {
 pub fn new_pipe(uid: u32, gid: u32, extra: u32) -> (Arc<File>, Arc<File>) {
     let pipe = Pipe::new(uid, gid);
     let name = format!("pipe:[{}]", pipe.ino);
-    let r = File::new(Box::new(PipeEnd::new(&pipe, true)), None, libc::O_RDONLY as u32 | extra, name.clone());
-    let w = File::new(Box::new(PipeEnd::new(&pipe, false)), None, libc::O_WRONLY as u32 | extra, name);
+    let r = File::new(
+        Box::new(PipeEnd::new(&pipe, true)),
+        None,
+        libc::O_RDONLY as u32 | extra,
+        name.clone(),
+    );
+    let w = File::new(
+        Box::new(PipeEnd::new(&pipe, false)),
+        None,
+        libc::O_WRONLY as u32 | extra,
+        name,
+    );
     (r, w)
 }
 
@@ -243,6 +270,8 @@ mod tests {
         drop(r);
         assert_eq!(w.write(b"x"), Err(Errno::EPIPE));
         assert_ne!(w.ops().readiness(events::OUT) & events::ERR, 0);
-        assert!(w.stat().is_ok_and(|s| s.file_type() == Some(FileType::Fifo)));
+        assert!(w
+            .stat()
+            .is_ok_and(|s| s.file_type() == Some(FileType::Fifo)));
     }
 }

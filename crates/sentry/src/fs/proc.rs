@@ -50,9 +50,30 @@ impl Inode for SelfLink {
 /// Builds a procfs instance.
 pub fn new_procfs() -> Arc<MemDir> {
     let fs = MemFs::new(0x9fa0);
-    let root = MemDir::new(&fs, NewAttr { mode: 0o555, uid: 0, gid: 0 });
-    root.insert(b"self", Arc::new(SelfLink { dev: fs.dev, ino: fs.alloc_ino(), created: Timespec::now() }));
-    let ro = NewAttr { mode: 0o444, uid: 0, gid: 0 };
-    root.insert(b"filesystems", MemFile::with_content(&fs, ro, b"nodev\ttmpfs\nnodev\tproc\nnodev\toverlay\n"));
+    let root = MemDir::new(
+        &fs,
+        NewAttr {
+            mode: 0o555,
+            uid: 0,
+            gid: 0,
+        },
+    );
+    root.insert(
+        b"self",
+        Arc::new(SelfLink {
+            dev: fs.dev,
+            ino: fs.alloc_ino(),
+            created: Timespec::now(),
+        }),
+    );
+    let ro = NewAttr {
+        mode: 0o444,
+        uid: 0,
+        gid: 0,
+    };
+    root.insert(
+        b"filesystems",
+        MemFile::with_content(&fs, ro, b"nodev\ttmpfs\nnodev\tproc\nnodev\toverlay\n"),
+    );
     root
 }

@@ -66,7 +66,53 @@ const SIGPIPE: i32 = 13;
 /// Whether `[addr, addr+len)` lies in the user half (Linux's access_ok): a range
 /// check only, the copy itself reports unmapped pages.
 pub fn access_ok(addr: u64, len: usize) -> bool {
-    addr.checked_add(len as u64).is_some_and(|end| end <= TASK_SIZE)
+    addr.checked_add(len as u64)
+        .is_some_and(|end| end <= TASK_SIZE)
+}
+
+const PAGE: u64 = 4096;
+
+/// Copies `data` to `addr` as far as the memory is mapped, like Linux's
+/// copy_to_user: the count copied, EFAULT only if nothing could be.
+pub(crate) fn copy_out_partial(t: &Task, addr: u64, data: &[u8]) -> Result<usize, Errno> {
+    if t.mm().copy_out(addr, data).is_ok() {
+        return Ok(data.len());
+    }
+    let mut done = 0usize;
+    while done < data.len() {
+        let a = addr + done as u64;
+        let n = ((PAGE - a % PAGE) as usize).min(data.len() - done);
+        if t.mm().copy_out(a, &data[done..done + n]).is_err() {
+            break;
+        }
+        done += n;
+    }
+    if done == 0 {
+        Err(Errno::EFAULT)
+    } else {
+        Ok(done)
+    }
+}
+
+/// Fills `buf` from `addr` as far as the memory is mapped (copy_from_user).
+pub(crate) fn copy_in_partial(t: &Task, addr: u64, buf: &mut [u8]) -> Result<usize, Errno> {
+    if t.mm().copy_in(addr, buf).is_ok() {
+        return Ok(buf.len());
+    }
+    let mut done = 0usize;
+    while done < buf.len() {
+        let a = addr + done as u64;
+        let n = ((PAGE - a % PAGE) as usize).min(buf.len() - done);
+        if t.mm().copy_in(a, &mut buf[done..done + n]).is_err() {
+            break;
+        }
+        done += n;
+    }
+    if done == 0 {
+        Err(Errno::EFAULT)
+    } else {
+        Ok(done)
+    }
 }
 
 /// The fd table's limit follows RLIMIT_NOFILE.
@@ -82,12 +128,21 @@ pub(crate) fn install(t: &Task, file: Arc<File>, cloexec: bool) -> Result<i32, E
 
 /// The caller's process group (for terminal ioctls).
 fn pgid(t: &Task) -> i32 {
-    t.k.tree.lock().ok().and_then(|tree| t.node(&tree).map(|n| n.pgid)).unwrap_or_else(|| t.pid())
+    t.k.tree
+        .lock()
+        .ok()
+        .and_then(|tree| t.node(&tree).map(|n| n.pgid))
+        .unwrap_or_else(|| t.pid())
 }
 
 /// Runs `attempt` until it stops saying EAGAIN, sleeping between tries unless the file
 /// is non-blocking. `mask` is the readiness awaited (events::IN or OUT).
-fn wait_io<T>(t: &mut Task, file: &Arc<File>, mask: u32, mut attempt: impl FnMut(&mut Task) -> Result<T, Errno>) -> Result<T, Errno> {
+fn wait_io<T>(
+    t: &mut Task,
+    file: &Arc<File>,
+    mask: u32,
+    mut attempt: impl FnMut(&mut Task) -> Result<T, Errno>,
+) -> Result<T, Errno> {
     if file.nonblocking() {
         return attempt(t);
     }
@@ -139,7 +194,12 @@ impl IoVecs {
 
     /// Calls `f(addr, range in data)` for the part of the vectors covering
     /// `[off, off+len)` of the concatenated buffers.
-    fn each(&self, off: usize, len: usize, mut f: impl FnMut(u64, std::ops::Range<usize>) -> Result<(), Errno>) -> Result<(), Errno> {
+    fn each(
+        &self,
+        off: usize,
+        len: usize,
+        mut f: impl FnMut(u64, std::ops::Range<usize>) -> Result<(), Errno>,
+    ) -> Result<(), Errno> {
         let mut base_off = 0usize;
         let end = off + len;
         for &(addr, l) in &self.v {
@@ -169,16 +229,33 @@ fn do_read(t: &mut Task, fd: i32, addr: u64, len: usize, at: Option<u64>) -> Sys
         return Err(Errno::EFAULT);
     }
     let f = file.clone();
-    let n = wait_io(t, &file, events::IN, |t| f.read_into(len, at, |off, data| t.mm().copy_out(addr + off as u64, data)))?;
+    let n = wait_io(t, &file, events::IN, |t| {
+        f.read_into(len, at, |off, data| {
+            copy_out_partial(t, addr + off as u64, data)
+        })
+    })?;
     Ok(n as u64)
 }
 
+/// Fills a write's kernel buffer: (task, offset in the request, buffer) → bytes filled.
+type Filler<'a> = dyn Fn(&Task, usize, &mut [u8]) -> Result<usize, Errno> + 'a;
+
 /// Writes everything (blocking files write all of it unless interrupted), SIGPIPE on EPIPE.
-fn do_write(t: &mut Task, file: &Arc<File>, len: usize, at: Option<u64>, fill: &dyn Fn(&Task, usize, &mut [u8]) -> Result<(), Errno>) -> SysResult {
+fn do_write(
+    t: &mut Task,
+    file: &Arc<File>,
+    len: usize,
+    at: Option<u64>,
+    fill: &Filler<'_>,
+) -> SysResult {
     let mut done = 0usize;
     loop {
         let f = file.clone();
-        let r = wait_io(t, file, events::OUT, |t| f.write_from(len - done, at.map(|a| a + done as u64), |off, buf| fill(t, done + off, buf)));
+        let r = wait_io(t, file, events::OUT, |t| {
+            f.write_from(len - done, at.map(|a| a + done as u64), |off, buf| {
+                fill(t, done + off, buf)
+            })
+        });
         match r {
             Ok(n) => {
                 done += n;
@@ -190,7 +267,8 @@ fn do_write(t: &mut Task, file: &Arc<File>, len: usize, at: Option<u64>, fill: &
                 if e == Errno::EPIPE {
                     t.send_signal_self(SIGPIPE);
                 }
-                if done > 0 && (e == Errno::ERESTARTSYS || e == Errno::EAGAIN || e == Errno::EPIPE) {
+                if done > 0 && (e == Errno::ERESTARTSYS || e == Errno::EAGAIN || e == Errno::EPIPE)
+                {
                     return Ok(done as u64);
                 }
                 return Err(e);
@@ -212,7 +290,9 @@ pub fn sys_write(t: &mut Task, a: &Args) -> SysResult {
     if !access_ok(addr, len) {
         return Err(Errno::EFAULT);
     }
-    do_write(t, &file, len, None, &|t, off, buf| t.mm().copy_in(addr + off as u64, buf))
+    do_write(t, &file, len, None, &|t, off, buf| {
+        copy_in_partial(t, addr + off as u64, buf)
+    })
 }
 
 fn offset_arg(v: i64) -> Result<u64, Errno> {
@@ -238,7 +318,9 @@ pub fn sys_pwrite64(t: &mut Task, a: &Args) -> SysResult {
     if !access_ok(addr, len) {
         return Err(Errno::EFAULT);
     }
-    do_write(t, &file, len, Some(off), &|t, o, buf| t.mm().copy_in(addr + o as u64, buf))
+    do_write(t, &file, len, Some(off), &|t, o, buf| {
+        copy_in_partial(t, addr + o as u64, buf)
+    })
 }
 
 fn do_readv(t: &mut Task, a: &Args, at: Option<u64>) -> SysResult {
@@ -249,7 +331,10 @@ fn do_readv(t: &mut Task, a: &Args, at: Option<u64>) -> SysResult {
     let iov = IoVecs::read(t, a.addr(1), a.i32(2))?;
     let f = file.clone();
     let n = wait_io(t, &file, events::IN, |t| {
-        f.read_into(iov.total, at, |off, data| iov.each(off, data.len(), |addr, r| t.mm().copy_out(addr, &data[r])))
+        f.read_into(iov.total, at, |off, data| {
+            iov.each(off, data.len(), |addr, r| t.mm().copy_out(addr, &data[r]))?;
+            Ok(data.len())
+        })
     })?;
     Ok(n as u64)
 }
@@ -262,7 +347,8 @@ fn do_writev(t: &mut Task, a: &Args, at: Option<u64>) -> SysResult {
     let iov = IoVecs::read(t, a.addr(1), a.i32(2))?;
     do_write(t, &file, iov.total, at, &|t, off, buf| {
         let len = buf.len();
-        iov.each(off, len, |addr, r| t.mm().copy_in(addr, &mut buf[r]))
+        iov.each(off, len, |addr, r| t.mm().copy_in(addr, &mut buf[r]))?;
+        Ok(len)
     })
 }
 
@@ -302,7 +388,8 @@ pub fn sys_close_range(t: &mut Task, a: &Args) -> SysResult {
     if flags & !(CLOSE_RANGE_UNSHARE | CLOSE_RANGE_CLOEXEC) != 0 || first > last {
         return Err(Errno::EINVAL);
     }
-    t.fds.close_range(first, last, flags & CLOSE_RANGE_CLOEXEC != 0);
+    t.fds
+        .close_range(first, last, flags & CLOSE_RANGE_CLOEXEC != 0);
     Ok(0)
 }
 
@@ -351,7 +438,8 @@ pub fn sys_fcntl(t: &mut Task, a: &Args) -> SysResult {
             if min < 0 || min as u64 >= t.fds.limit() {
                 return Err(Errno::EINVAL);
             }
-            Ok(t.fds.install_from(min, file, cmd == libc::F_DUPFD_CLOEXEC)? as u64)
+            Ok(t.fds
+                .install_from(min, file, cmd == libc::F_DUPFD_CLOEXEC)? as u64)
         }
         libc::F_GETFD => Ok(u64::from(t.fds.cloexec(fd)?)),
         libc::F_SETFD => {
@@ -418,7 +506,10 @@ pub fn sys_ioctl(t: &mut Task, a: &Args) -> SysResult {
         t.mm().copy_out(arg, &n.to_ne_bytes())?;
         return Ok(0);
     }
-    let ctx = IoctlCtx { mm: t.mm(), pgid: pgid(t) };
+    let ctx = IoctlCtx {
+        mm: t.mm(),
+        pgid: pgid(t),
+    };
     file.ops().ioctl(&ctx, req, arg)
 }
 
@@ -470,12 +561,13 @@ pub fn sys_getdents64(t: &mut Task, a: &Args) -> SysResult {
         return Err(Errno::EFAULT);
     }
     let cap = count.min(1 << 20);
-    let mut buf: Vec<u8> = Vec::with_capacity(cap.min(64 * 1024));
-    let mut too_small = false;
-    file.readdir(&t.fs.mounts, |e, next_off| {
+    let buf = std::cell::RefCell::new(Vec::with_capacity(cap.min(64 * 1024)));
+    let too_small = std::cell::Cell::new(false);
+    let emit = |e: &crate::vfs::DirEntry, next_off: u64| {
+        let mut buf = buf.borrow_mut();
         let reclen = (19 + e.name.len() + 1).div_ceil(8) * 8;
         if buf.len() + reclen > cap {
-            too_small = buf.is_empty();
+            too_small.set(buf.is_empty());
             return false;
         }
         let start = buf.len();
@@ -486,12 +578,16 @@ pub fn sys_getdents64(t: &mut Task, a: &Args) -> SysResult {
         buf.extend_from_slice(&e.name);
         buf.resize(start + reclen, 0);
         true
-    })?;
-    if too_small {
-        return Err(Errno::EINVAL);
-    }
-    t.mm().copy_out(addr, &buf)?;
-    Ok(buf.len() as u64)
+    };
+    let finish = || {
+        if too_small.get() {
+            return Err(Errno::EINVAL);
+        }
+        t.mm().copy_out(addr, &buf.borrow())
+    };
+    file.readdir(&t.fs.mounts, emit, finish)?;
+    let n = buf.borrow().len();
+    Ok(n as u64)
 }
 
 pub fn sys_fsync(t: &mut Task, a: &Args) -> SysResult {
@@ -505,7 +601,8 @@ pub fn sys_fdatasync(t: &mut Task, a: &Args) -> SysResult {
 }
 
 pub fn sys_sendfile(t: &mut Task, a: &Args) -> SysResult {
-    let (out_fd, in_fd, off_addr, count) = (a.fd(0), a.fd(1), a.addr(2), a.usize(3).min(MAX_RW_COUNT));
+    let (out_fd, in_fd, off_addr, count) =
+        (a.fd(0), a.fd(1), a.addr(2), a.usize(3).min(MAX_RW_COUNT));
     let input = t.fds.get(in_fd)?;
     let output = t.fds.get(out_fd)?;
     if !input.readable() || !output.writable() {
@@ -523,14 +620,14 @@ pub fn sys_sendfile(t: &mut Task, a: &Args) -> SysResult {
     let n = wait_io(t, &input, events::IN, |_| {
         i2.read_into(chunk, at, |off, d| {
             data[off..off + d.len()].copy_from_slice(d);
-            Ok(())
+            Ok(d.len())
         })
     })?;
     let data = &data[..n];
     let wrote = do_write(t, &output, n, None, &|_, off, buf| {
         let l = buf.len();
         buf.copy_from_slice(&data[off..off + l]);
-        Ok(())
+        Ok(l)
     })?;
     if let Some(at) = at {
         t.mm().write_u64(off_addr, at + wrote)?;
@@ -544,14 +641,21 @@ pub fn sys_sendfile(t: &mut Task, a: &Args) -> SysResult {
 /// Readiness of `fd` for `mask` (POLLNVAL for a closed descriptor).
 fn poll_one(t: &Task, fd: i32, mask: u32) -> u32 {
     match t.fds.get(fd) {
-        Ok(f) => f.ops().readiness(mask | events::HUP | events::ERR) & (mask | events::HUP | events::ERR),
+        Ok(f) => {
+            f.ops().readiness(mask | events::HUP | events::ERR) & (mask | events::HUP | events::ERR)
+        }
         Err(_) => events::NVAL,
     }
 }
 
 /// Waits until `scan` finds something ready (returns > 0), the deadline, or a signal.
 /// Registers on every file's queue; host descriptors are re-polled periodically.
-fn wait_ready(t: &mut Task, fds: &[(i32, u32)], deadline: Option<Instant>, mut scan: impl FnMut(&Task) -> usize) -> Result<usize, Errno> {
+fn wait_ready(
+    t: &mut Task,
+    fds: &[(i32, u32)],
+    deadline: Option<Instant>,
+    mut scan: impl FnMut(&Task) -> usize,
+) -> Result<usize, Errno> {
     let n = scan(t);
     if n > 0 || deadline.is_some_and(|d| d <= Instant::now()) {
         return Ok(n);
@@ -610,7 +714,11 @@ fn read_timespec(t: &Task, addr: u64) -> Result<Option<Duration>, Errno> {
 }
 
 fn deadline_after(d: Option<Duration>) -> Option<Instant> {
-    d.map(|d| Instant::now().checked_add(d).unwrap_or_else(|| Instant::now() + Duration::from_secs(1 << 32)))
+    d.map(|d| {
+        Instant::now()
+            .checked_add(d)
+            .unwrap_or_else(|| Instant::now() + Duration::from_secs(1 << 32))
+    })
 }
 
 fn do_poll(t: &mut Task, addr: u64, nfds: u64, deadline: Option<Instant>) -> SysResult {
@@ -622,7 +730,12 @@ fn do_poll(t: &mut Task, addr: u64, nfds: u64, deadline: Option<Instant>) -> Sys
     let mut raw = t.mm().copy_in_vec(addr, n * 8)?;
     let req: Vec<(i32, u32)> = raw
         .chunks_exact(8)
-        .map(|c| (i32::from_ne_bytes([c[0], c[1], c[2], c[3]]), u32::from(u16::from_ne_bytes([c[4], c[5]]))))
+        .map(|c| {
+            (
+                i32::from_ne_bytes([c[0], c[1], c[2], c[3]]),
+                u32::from(u16::from_ne_bytes([c[4], c[5]])),
+            )
+        })
         .collect();
     let mut revents = vec![0u32; n];
     let res = wait_ready(t, &req, deadline, |t| {
@@ -649,13 +762,22 @@ fn do_poll(t: &mut Task, addr: u64, nfds: u64, deadline: Option<Instant>) -> Sys
 
 pub fn sys_poll(t: &mut Task, a: &Args) -> SysResult {
     let ms = a.i32(2);
-    let deadline = if ms < 0 { None } else { Some(Instant::now() + Duration::from_millis(ms as u64)) };
+    let deadline = if ms < 0 {
+        None
+    } else {
+        Some(Instant::now() + Duration::from_millis(ms as u64))
+    };
     do_poll(t, a.addr(0), a.u64(1) & 0xffff_ffff, deadline)
 }
 
 pub fn sys_ppoll(t: &mut Task, a: &Args) -> SysResult {
     let timeout = read_timespec(t, a.addr(2))?;
-    do_poll(t, a.addr(0), a.u64(1) & 0xffff_ffff, deadline_after(timeout))
+    do_poll(
+        t,
+        a.addr(0),
+        a.u64(1) & 0xffff_ffff,
+        deadline_after(timeout),
+    )
 }
 
 fn do_select(t: &mut Task, nfds: i32, addrs: [u64; 3], deadline: Option<Instant>) -> SysResult {
@@ -671,7 +793,11 @@ fn do_select(t: &mut Task, nfds: i32, addrs: [u64; 3], deadline: Option<Instant>
             sets[i] = Some(t.mm().copy_in_vec(ad, bytes)?);
         }
     }
-    let masks = [events::IN | events::HUP | events::ERR, events::OUT | events::ERR, events::PRI];
+    let masks = [
+        events::IN | events::HUP | events::ERR,
+        events::OUT | events::ERR,
+        events::PRI,
+    ];
     let mut req = Vec::new();
     for fd in 0..n {
         let mut want = 0;
@@ -729,12 +855,22 @@ pub fn sys_select(t: &mut Task, a: &Args) -> SysResult {
         }
         Some(Duration::new(sec as u64, usec as u32 * 1000))
     };
-    do_select(t, a.i32(0), [a.addr(1), a.addr(2), a.addr(3)], deadline_after(timeout))
+    do_select(
+        t,
+        a.i32(0),
+        [a.addr(1), a.addr(2), a.addr(3)],
+        deadline_after(timeout),
+    )
 }
 
 pub fn sys_pselect6(t: &mut Task, a: &Args) -> SysResult {
     let timeout = read_timespec(t, a.addr(4))?;
-    do_select(t, a.i32(0), [a.addr(1), a.addr(2), a.addr(3)], deadline_after(timeout))
+    do_select(
+        t,
+        a.i32(0),
+        [a.addr(1), a.addr(2), a.addr(3)],
+        deadline_after(timeout),
+    )
 }
 
 #[cfg(test)]
@@ -753,7 +889,10 @@ mod tests {
 
     #[test]
     fn iovec_ranges_split_across_buffers() {
-        let iov = IoVecs { v: vec![(100, 3), (200, 0), (300, 5)], total: 8 };
+        let iov = IoVecs {
+            v: vec![(100, 3), (200, 0), (300, 5)],
+            total: 8,
+        };
         let mut seen = Vec::new();
         iov.each(2, 4, |addr, r| {
             seen.push((addr, r));

@@ -79,7 +79,12 @@ const AT_STATX_SYNC_TYPE: u32 = 0x6000;
 
 /// The identity path operations run as (the filesystem ids are the effective ones).
 pub(crate) fn creds(t: &Task) -> Creds {
-    Creds { uid: t.cred.euid, gid: t.cred.egid, groups: Vec::new(), pid: t.pid() }
+    Creds {
+        uid: t.cred.euid,
+        gid: t.cred.egid,
+        groups: Vec::new(),
+        pid: t.pid(),
+    }
 }
 
 /// A path argument: EFAULT, ENAMETOOLONG, and ENOENT for "" unless `empty_ok`.
@@ -111,7 +116,13 @@ fn do_open(t: &mut Task, dirfd: i32, path_addr: u64, flags: u32, mode: u32) -> S
     let path = path_arg(t, path_addr, false)?;
     let start = start_dir(t, dirfd, &path)?;
     let c = creds(t);
-    let file = t.fs.open(&c, start.as_ref(), &path, flags | libc::O_LARGEFILE as u32, mode)?;
+    let file = t.fs.open(
+        &c,
+        start.as_ref(),
+        &path,
+        flags | crate::vfs::oflags::LARGEFILE,
+        mode,
+    )?;
     Ok(install(t, file, flags & libc::O_CLOEXEC as u32 != 0)? as u64)
 }
 
@@ -153,7 +164,7 @@ pub fn sys_openat2(t: &mut Task, a: &Args) -> SysResult {
         | libc::O_DSYNC
         | libc::O_ASYNC
         | libc::O_DIRECT
-        | libc::O_LARGEFILE
+        | 0o100000
         | libc::O_DIRECTORY
         | libc::O_NOFOLLOW
         | libc::O_NOATIME
@@ -164,7 +175,10 @@ pub fn sys_openat2(t: &mut Task, a: &Args) -> SysResult {
     if flags & !known != 0 || mode & !0o7777 != 0 || resolve & !0x3f != 0 {
         return Err(Errno::EINVAL);
     }
-    if mode != 0 && flags & (libc::O_CREAT as u64) == 0 && flags & (libc::O_TMPFILE as u64) != libc::O_TMPFILE as u64 {
+    if mode != 0
+        && flags & (libc::O_CREAT as u64) == 0
+        && flags & (libc::O_TMPFILE as u64) != libc::O_TMPFILE as u64
+    {
         return Err(Errno::EINVAL);
     }
     const RESOLVE_NO_SYMLINKS: u64 = 0x04;
@@ -244,7 +258,12 @@ fn stat_at(t: &Task, dirfd: i32, path_addr: u64, flags: u32) -> Result<Stat, Err
         return t.fds.get(dirfd)?.stat();
     }
     let start = start_dir(t, dirfd, &path)?;
-    t.fs.stat(&creds(t), start.as_ref(), &path, flags & AT_SYMLINK_NOFOLLOW == 0)
+    t.fs.stat(
+        &creds(t),
+        start.as_ref(),
+        &path,
+        flags & AT_SYMLINK_NOFOLLOW == 0,
+    )
 }
 
 pub fn sys_stat(t: &mut Task, a: &Args) -> SysResult {
@@ -277,7 +296,9 @@ pub fn sys_newfstatat(t: &mut Task, a: &Args) -> SysResult {
 
 pub fn sys_statx(t: &mut Task, a: &Args) -> SysResult {
     let flags = a.u32(2);
-    if flags & !(AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT | AT_EMPTY_PATH | AT_STATX_SYNC_TYPE) != 0 || flags & AT_STATX_SYNC_TYPE == AT_STATX_SYNC_TYPE {
+    if flags & !(AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT | AT_EMPTY_PATH | AT_STATX_SYNC_TYPE) != 0
+        || flags & AT_STATX_SYNC_TYPE == AT_STATX_SYNC_TYPE
+    {
         return Err(Errno::EINVAL);
     }
     const STATX_RESERVED: u32 = 0x8000_0000;
@@ -292,7 +313,9 @@ pub fn sys_statx(t: &mut Task, a: &Args) -> SysResult {
 fn encode_statfs(v: [u64; 6]) -> [u8; 120] {
     let [ftype, bsize, blocks, bfree, files, ffree] = v;
     let mut b = [0u8; 120];
-    let words = [ftype, bsize, blocks, bfree, bfree, files, ffree, 0, 255, bsize, 0x20];
+    let words = [
+        ftype, bsize, blocks, bfree, bfree, files, ffree, 0, 255, bsize, 0x20,
+    ];
     for (i, w) in words.iter().enumerate() {
         b[i * 8..i * 8 + 8].copy_from_slice(&w.to_ne_bytes());
     }
@@ -321,12 +344,30 @@ pub fn sys_fstatfs(t: &mut Task, a: &Args) -> SysResult {
 // links and names
 
 fn do_readlink(t: &mut Task, dirfd: i32, path_addr: u64, buf: u64, size: i32) -> SysResult {
-    let path = path_arg(t, path_addr, false)?;
-    if size <= 0 {
-        return Err(Errno::EINVAL);
-    }
-    let start = start_dir(t, dirfd, &path)?;
-    let target = t.fs.readlink(&creds(t), start.as_ref(), &path)?;
+    let path = path_arg(t, path_addr, true)?;
+    let target = if path.is_empty() {
+        // readlinkat(fd, "") reads the symlink an O_PATH|O_NOFOLLOW fd names.
+        let d = if dirfd == AT_FDCWD {
+            Some(t.fs.cwd.clone())
+        } else {
+            t.fds.get(dirfd)?.dentry().cloned()
+        };
+        match d {
+            Some(d) if d.inode.file_type() == FileType::Symlink => {
+                if size <= 0 {
+                    return Err(Errno::EINVAL);
+                }
+                d.inode.readlink(&creds(t))?
+            }
+            _ => return Err(Errno::ENOENT),
+        }
+    } else {
+        if size <= 0 {
+            return Err(Errno::EINVAL);
+        }
+        let start = start_dir(t, dirfd, &path)?;
+        t.fs.readlink(&creds(t), start.as_ref(), &path)?
+    };
     let n = target.len().min(size as usize);
     t.mm().copy_out(buf, &target[..n])?;
     Ok(n as u64)
@@ -361,7 +402,13 @@ fn do_access(t: &mut Task, dirfd: i32, path_addr: u64, mode: u32, flags: u32) ->
         return crate::vfs::perm::check(&st, &c, mode).map(|_| 0);
     }
     let start = start_dir(t, dirfd, &path)?;
-    t.fs.access(&c, start.as_ref(), &path, mode, flags & AT_SYMLINK_NOFOLLOW == 0)?;
+    t.fs.access(
+        &c,
+        start.as_ref(),
+        &path,
+        mode,
+        flags & AT_SYMLINK_NOFOLLOW == 0,
+    )?;
     Ok(0)
 }
 
@@ -379,6 +426,9 @@ pub fn sys_faccessat2(t: &mut Task, a: &Args) -> SysResult {
 
 pub fn sys_getcwd(t: &mut Task, a: &Args) -> SysResult {
     let (buf, size) = (a.addr(0), a.usize(1));
+    if t.fs.cwd.inode.is_removed() {
+        return Err(Errno::ENOENT);
+    }
     let mut p = t.fs.cwd_path();
     p.push(0);
     if p.len() > size {
@@ -456,7 +506,14 @@ pub fn sys_unlinkat(t: &mut Task, a: &Args) -> SysResult {
     do_unlink(t, a.fd(0), a.addr(1), flags & AT_REMOVEDIR != 0)
 }
 
-fn do_rename(t: &mut Task, olddir: i32, old_addr: u64, newdir: i32, new_addr: u64, flags: u32) -> SysResult {
+fn do_rename(
+    t: &mut Task,
+    olddir: i32,
+    old_addr: u64,
+    newdir: i32,
+    new_addr: u64,
+    flags: u32,
+) -> SysResult {
     let old = path_arg(t, old_addr, false)?;
     let new = path_arg(t, new_addr, false)?;
     let os = start_dir(t, olddir, &old)?;
@@ -506,7 +563,14 @@ pub fn sys_symlinkat(t: &mut Task, a: &Args) -> SysResult {
     do_symlink(t, a.addr(0), a.fd(1), a.addr(2))
 }
 
-fn do_link(t: &mut Task, olddir: i32, old_addr: u64, newdir: i32, new_addr: u64, flags: u32) -> SysResult {
+fn do_link(
+    t: &mut Task,
+    olddir: i32,
+    old_addr: u64,
+    newdir: i32,
+    new_addr: u64,
+    flags: u32,
+) -> SysResult {
     if flags & !(AT_SYMLINK_FOLLOW | AT_EMPTY_PATH) != 0 {
         return Err(Errno::EINVAL);
     }
@@ -518,7 +582,14 @@ fn do_link(t: &mut Task, olddir: i32, old_addr: u64, newdir: i32, new_addr: u64,
     }
     let os = start_dir(t, olddir, &old)?;
     let ns = start_dir(t, newdir, &new)?;
-    t.fs.link(&creds(t), os.as_ref(), &old, ns.as_ref(), &new, flags & AT_SYMLINK_FOLLOW != 0)?;
+    t.fs.link(
+        &creds(t),
+        os.as_ref(),
+        &old,
+        ns.as_ref(),
+        &new,
+        flags & AT_SYMLINK_FOLLOW != 0,
+    )?;
     Ok(0)
 }
 
@@ -543,7 +614,13 @@ fn setattr_path(t: &mut Task, dirfd: i32, path_addr: u64, flags: u32, attr: &Set
         return Ok(0);
     }
     let start = start_dir(t, dirfd, &path)?;
-    t.fs.setattr(&c, start.as_ref(), &path, flags & AT_SYMLINK_NOFOLLOW == 0, attr)?;
+    t.fs.setattr(
+        &c,
+        start.as_ref(),
+        &path,
+        flags & AT_SYMLINK_NOFOLLOW == 0,
+        attr,
+    )?;
     Ok(0)
 }
 
@@ -563,7 +640,10 @@ fn setattr_fd(t: &mut Task, fd: i32, attr: &SetAttr) -> SysResult {
 }
 
 fn mode_attr(mode: u32) -> SetAttr {
-    SetAttr { mode: Some(mode & 0o7777), ..SetAttr::default() }
+    SetAttr {
+        mode: Some(mode & 0o7777),
+        ..SetAttr::default()
+    }
 }
 
 pub fn sys_chmod(t: &mut Task, a: &Args) -> SysResult {
@@ -580,7 +660,11 @@ pub fn sys_fchmodat(t: &mut Task, a: &Args) -> SysResult {
 
 fn owner_attr(uid: u32, gid: u32) -> SetAttr {
     let id = |v: u32| if v == u32::MAX { None } else { Some(v) };
-    SetAttr { uid: id(uid), gid: id(gid), ..SetAttr::default() }
+    SetAttr {
+        uid: id(uid),
+        gid: id(gid),
+        ..SetAttr::default()
+    }
 }
 
 pub fn sys_chown(t: &mut Task, a: &Args) -> SysResult {
@@ -588,7 +672,13 @@ pub fn sys_chown(t: &mut Task, a: &Args) -> SysResult {
 }
 
 pub fn sys_lchown(t: &mut Task, a: &Args) -> SysResult {
-    setattr_path(t, AT_FDCWD, a.addr(0), AT_SYMLINK_NOFOLLOW, &owner_attr(a.u32(1), a.u32(2)))
+    setattr_path(
+        t,
+        AT_FDCWD,
+        a.addr(0),
+        AT_SYMLINK_NOFOLLOW,
+        &owner_attr(a.u32(1), a.u32(2)),
+    )
 }
 
 pub fn sys_fchown(t: &mut Task, a: &Args) -> SysResult {
@@ -600,12 +690,27 @@ pub fn sys_fchownat(t: &mut Task, a: &Args) -> SysResult {
     if flags & !(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH) != 0 {
         return Err(Errno::EINVAL);
     }
-    setattr_path(t, a.fd(0), a.addr(1), flags, &owner_attr(a.u32(2), a.u32(3)))
+    setattr_path(
+        t,
+        a.fd(0),
+        a.addr(1),
+        flags,
+        &owner_attr(a.u32(2), a.u32(3)),
+    )
 }
 
 pub fn sys_truncate(t: &mut Task, a: &Args) -> SysResult {
     let len = u64::try_from(a.i64(1)).map_err(|_| Errno::EINVAL)?;
-    setattr_path(t, AT_FDCWD, a.addr(0), 0, &SetAttr { size: Some(len), ..SetAttr::default() })
+    setattr_path(
+        t,
+        AT_FDCWD,
+        a.addr(0),
+        0,
+        &SetAttr {
+            size: Some(len),
+            ..SetAttr::default()
+        },
+    )
 }
 
 pub fn sys_ftruncate(t: &mut Task, a: &Args) -> SysResult {
@@ -617,7 +722,10 @@ pub fn sys_ftruncate(t: &mut Task, a: &Args) -> SysResult {
     if !f.is_regular() {
         return Err(Errno::EINVAL);
     }
-    let attr = SetAttr { size: Some(len), ..SetAttr::default() };
+    let attr = SetAttr {
+        size: Some(len),
+        ..SetAttr::default()
+    };
     match f.dentry() {
         Some(d) => {
             if d.mount.readonly {
@@ -654,7 +762,11 @@ pub fn sys_utimensat(t: &mut Task, a: &Args) -> SysResult {
         }
         (ts[0], ts[1])
     };
-    let attr = SetAttr { atime, mtime, ..SetAttr::default() };
+    let attr = SetAttr {
+        atime,
+        mtime,
+        ..SetAttr::default()
+    };
     if path_addr == 0 {
         // utimensat(fd, NULL, ...): futimens.
         if dirfd == AT_FDCWD {
@@ -677,7 +789,15 @@ mod tests {
 
     #[test]
     fn stat_layout() {
-        let s = Stat { dev: 0x803, ino: 42, mode: 0o100644, nlink: 1, uid: 7, size: 1234, ..Stat::default() };
+        let s = Stat {
+            dev: 0x803,
+            ino: 42,
+            mode: 0o100644,
+            nlink: 1,
+            uid: 7,
+            size: 1234,
+            ..Stat::default()
+        };
         let b = encode_stat(&s);
         assert_eq!(u64::from_ne_bytes(b[8..16].try_into().unwrap()), 42);
         assert_eq!(u32::from_ne_bytes(b[24..28].try_into().unwrap()), 0o100644);

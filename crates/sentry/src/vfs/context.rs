@@ -41,6 +41,8 @@ pub mod oflags {
     pub const CLOEXEC: u32 = libc::O_CLOEXEC as u32;
     pub const PATH: u32 = libc::O_PATH as u32;
     pub const TMPFILE: u32 = libc::O_TMPFILE as u32;
+    /// Always set by open on 64-bit (the libc crate defines O_LARGEFILE as 0 there).
+    pub const LARGEFILE: u32 = 0o100000;
 }
 use oflags as O;
 
@@ -58,7 +60,12 @@ impl FileOps for PathOps {
 impl FsContext {
     /// The child's copy at fork: same root, cwd and umask; the mount table is shared.
     pub fn fork(&self) -> FsContext {
-        FsContext { root: self.root.clone(), cwd: self.cwd.clone(), umask: self.umask, mounts: self.mounts.clone() }
+        FsContext {
+            root: self.root.clone(),
+            cwd: self.cwd.clone(),
+            umask: self.umask,
+            mounts: self.mounts.clone(),
+        }
     }
 
     pub fn walker<'a>(&'a self, creds: &'a Creds) -> Walker<'a> {
@@ -66,18 +73,33 @@ impl FsContext {
     }
 
     /// Resolves `path` from `start` (the cwd when None).
-    pub fn lookup(&self, creds: &Creds, start: Option<&Arc<Dentry>>, path: &[u8], follow: bool) -> Result<Arc<Dentry>, Errno> {
+    pub fn lookup(
+        &self,
+        creds: &Creds,
+        start: Option<&Arc<Dentry>>,
+        path: &[u8],
+        follow: bool,
+    ) -> Result<Arc<Dentry>, Errno> {
         let start = start.unwrap_or(&self.cwd);
         self.walker(creds).walk(start, path, follow)
     }
 
-    fn parent(&self, creds: &Creds, start: Option<&Arc<Dentry>>, path: &[u8]) -> Result<Lookup, Errno> {
+    fn parent(
+        &self,
+        creds: &Creds,
+        start: Option<&Arc<Dentry>>,
+        path: &[u8],
+    ) -> Result<Lookup, Errno> {
         let start = start.unwrap_or(&self.cwd);
         self.walker(creds).walk_parent(start, path)
     }
 
     fn new_attr(&self, creds: &Creds, mode: u32) -> NewAttr {
-        NewAttr { mode: mode & !self.umask & 0o7777, uid: creds.uid, gid: creds.gid }
+        NewAttr {
+            mode: mode & !self.umask & 0o7777,
+            uid: creds.uid,
+            gid: creds.gid,
+        }
     }
 
     /// getcwd(2)'s answer.
@@ -86,14 +108,39 @@ impl FsContext {
     }
 
     /// open(2)/openat(2). `start` is the dirfd's directory (None: the cwd).
-    pub fn open(&self, creds: &Creds, start: Option<&Arc<Dentry>>, path: &[u8], flags: u32, mode: u32) -> Result<Arc<File>, Errno> {
+    pub fn open(
+        &self,
+        creds: &Creds,
+        start: Option<&Arc<Dentry>>,
+        path: &[u8],
+        flags: u32,
+        mode: u32,
+    ) -> Result<Arc<File>, Errno> {
         let mut w = self.walker(creds);
         let start = start.unwrap_or(&self.cwd).clone();
         self.open_with(&mut w, &start, path, flags, mode)
     }
 
-    fn open_with(&self, w: &mut Walker<'_>, start: &Arc<Dentry>, path: &[u8], mut flags: u32, mode: u32) -> Result<Arc<File>, Errno> {
+    fn open_with(
+        &self,
+        w: &mut Walker<'_>,
+        start: &Arc<Dentry>,
+        path: &[u8],
+        mut flags: u32,
+        mode: u32,
+    ) -> Result<Arc<File>, Errno> {
+        if flags & O::CREAT != 0 && flags & O::DIRECTORY != 0 {
+            return Err(Errno::EINVAL);
+        }
         if flags & O::TMPFILE == O::TMPFILE {
+            let acc = flags & O::ACCMODE;
+            if acc != O::WRONLY && acc != O::RDWR {
+                return Err(Errno::EINVAL);
+            }
+            let d = w.walk(start, path, true)?;
+            if d.inode.file_type() != FileType::Directory {
+                return Err(Errno::ENOTDIR);
+            }
             return Err(Errno::EOPNOTSUPP);
         }
         if flags & O::PATH != 0 {
@@ -124,8 +171,16 @@ impl FsContext {
                         return Err(Errno::EROFS);
                     }
                     perm::check(&lk.parent.inode.stat()?, w.creds, MAY_WRITE | MAY_EXEC)?;
-                    let inode = lk.parent.inode.create(&lk.name, self.new_attr(w.creds, mode))?;
-                    let d = Arc::new(Dentry { inode, mount: lk.parent.mount.clone(), parent: Some(lk.parent.clone()), name: lk.name.clone() });
+                    let inode = lk
+                        .parent
+                        .inode
+                        .create(&lk.name, self.new_attr(w.creds, mode))?;
+                    let d = Arc::new(Dentry {
+                        inode,
+                        mount: lk.parent.mount.clone(),
+                        parent: Some(lk.parent.clone()),
+                        name: lk.name.clone(),
+                    });
                     // A file just created opens whatever its mode says.
                     return self.finish_open(d, flags & !O::TRUNC);
                 }
@@ -155,7 +210,10 @@ impl FsContext {
                 mask |= MAY_WRITE;
             }
             perm::check(&d.inode.stat()?, w.creds, mask)?;
-            if mask & MAY_WRITE != 0 && d.mount.readonly && matches!(kind, FileType::Regular | FileType::Directory) {
+            if mask & MAY_WRITE != 0
+                && d.mount.readonly
+                && matches!(kind, FileType::Regular | FileType::Directory)
+            {
                 return Err(Errno::EROFS);
             }
         }
@@ -170,29 +228,63 @@ impl FsContext {
         let ops = d.inode.open(flags)?;
         let acc = flags & O::ACCMODE;
         if flags & O::TRUNC != 0 && d.inode.file_type() == FileType::Regular && acc != O::RDONLY {
-            d.inode.setattr(&SetAttr { size: Some(0), ..SetAttr::default() })?;
+            d.inode.setattr(&SetAttr {
+                size: Some(0),
+                ..SetAttr::default()
+            })?;
         }
-        let keep = O::ACCMODE | O::APPEND | O::NONBLOCK | O::DIRECTORY | O::NOFOLLOW | O::PATH | libc::O_DIRECT as u32 | libc::O_NOATIME as u32 | libc::O_SYNC as u32 | libc::O_DSYNC as u32 | libc::O_LARGEFILE as u32;
+        let keep = O::ACCMODE
+            | O::APPEND
+            | O::NONBLOCK
+            | O::DIRECTORY
+            | O::NOFOLLOW
+            | O::PATH
+            | libc::O_DIRECT as u32
+            | libc::O_NOATIME as u32
+            | libc::O_SYNC as u32
+            | libc::O_DSYNC as u32
+            | O::LARGEFILE;
         Ok(File::new(ops, Some(d), flags & keep, name))
     }
 
     /// stat/lstat/newfstatat on a path.
-    pub fn stat(&self, creds: &Creds, start: Option<&Arc<Dentry>>, path: &[u8], follow: bool) -> Result<Stat, Errno> {
+    pub fn stat(
+        &self,
+        creds: &Creds,
+        start: Option<&Arc<Dentry>>,
+        path: &[u8],
+        follow: bool,
+    ) -> Result<Stat, Errno> {
         self.lookup(creds, start, path, follow)?.inode.stat()
     }
 
     /// mkdir(2)/mkdirat(2).
-    pub fn mkdir(&self, creds: &Creds, start: Option<&Arc<Dentry>>, path: &[u8], mode: u32) -> Result<(), Errno> {
+    pub fn mkdir(
+        &self,
+        creds: &Creds,
+        start: Option<&Arc<Dentry>>,
+        path: &[u8],
+        mode: u32,
+    ) -> Result<(), Errno> {
         let lk = self.parent(creds, start, path)?;
         if lk.is_special() {
             return Err(Errno::EEXIST);
         }
         self.check_create(creds, &lk)?;
-        lk.parent.inode.mkdir(&lk.name, self.new_attr(creds, mode & 0o1777))
+        lk.parent
+            .inode
+            .mkdir(&lk.name, self.new_attr(creds, mode & 0o1777))
     }
 
     /// mknod(2) for regular files, FIFOs and sockets.
-    pub fn mknod(&self, creds: &Creds, start: Option<&Arc<Dentry>>, path: &[u8], mode: u32, rdev: u64) -> Result<(), Errno> {
+    pub fn mknod(
+        &self,
+        creds: &Creds,
+        start: Option<&Arc<Dentry>>,
+        path: &[u8],
+        mode: u32,
+        rdev: u64,
+    ) -> Result<(), Errno> {
         let lk = self.parent(creds, start, path)?;
         if lk.is_special() || lk.trailing_slash {
             return Err(Errno::EEXIST);
@@ -208,7 +300,11 @@ impl FsContext {
             return Err(Errno::EPERM);
         }
         self.check_create(creds, &lk)?;
-        let attr = NewAttr { mode: kind.mode_bits() | (mode & !self.umask & 0o7777), uid: creds.uid, gid: creds.gid };
+        let attr = NewAttr {
+            mode: kind.mode_bits() | (mode & !self.umask & 0o7777),
+            uid: creds.uid,
+            gid: creds.gid,
+        };
         lk.parent.inode.mknod(&lk.name, attr, rdev)
     }
 
@@ -226,7 +322,13 @@ impl FsContext {
     }
 
     /// symlink(2)/symlinkat(2).
-    pub fn symlink(&self, creds: &Creds, target: &[u8], start: Option<&Arc<Dentry>>, path: &[u8]) -> Result<(), Errno> {
+    pub fn symlink(
+        &self,
+        creds: &Creds,
+        target: &[u8],
+        start: Option<&Arc<Dentry>>,
+        path: &[u8],
+    ) -> Result<(), Errno> {
         if target.is_empty() {
             return Err(Errno::ENOENT);
         }
@@ -235,12 +337,28 @@ impl FsContext {
             return Err(Errno::EEXIST);
         }
         self.check_create(creds, &lk)?;
-        lk.parent.inode.symlink(&lk.name, target, NewAttr { mode: 0o777, uid: creds.uid, gid: creds.gid })
+        lk.parent.inode.symlink(
+            &lk.name,
+            target,
+            NewAttr {
+                mode: 0o777,
+                uid: creds.uid,
+                gid: creds.gid,
+            },
+        )
     }
 
     /// link(2)/linkat(2).
     #[allow(clippy::too_many_arguments)]
-    pub fn link(&self, creds: &Creds, old_start: Option<&Arc<Dentry>>, old: &[u8], new_start: Option<&Arc<Dentry>>, new: &[u8], follow: bool) -> Result<(), Errno> {
+    pub fn link(
+        &self,
+        creds: &Creds,
+        old_start: Option<&Arc<Dentry>>,
+        old: &[u8],
+        new_start: Option<&Arc<Dentry>>,
+        new: &[u8],
+        follow: bool,
+    ) -> Result<(), Errno> {
         let src = self.lookup(creds, old_start, old, follow)?;
         let lk = self.parent(creds, new_start, new)?;
         if lk.is_special() || lk.trailing_slash {
@@ -257,7 +375,13 @@ impl FsContext {
     }
 
     /// unlink(2) (`dir` false) and rmdir(2) (`dir` true).
-    pub fn unlink(&self, creds: &Creds, start: Option<&Arc<Dentry>>, path: &[u8], dir: bool) -> Result<(), Errno> {
+    pub fn unlink(
+        &self,
+        creds: &Creds,
+        start: Option<&Arc<Dentry>>,
+        path: &[u8],
+        dir: bool,
+    ) -> Result<(), Errno> {
         let lk = self.parent(creds, start, path)?;
         if lk.is_special() {
             return Err(if !dir {
@@ -274,7 +398,11 @@ impl FsContext {
         let child = w.child(&lk.parent, &lk.name)?;
         let is_dir = child.inode.file_type() == FileType::Directory;
         if !dir && lk.trailing_slash {
-            return Err(if is_dir { Errno::EISDIR } else { Errno::ENOTDIR });
+            return Err(if is_dir {
+                Errno::EISDIR
+            } else {
+                Errno::ENOTDIR
+            });
         }
         if dir && !is_dir {
             return Err(Errno::ENOTDIR);
@@ -294,7 +422,15 @@ impl FsContext {
 
     /// rename(2)/renameat2(2). `flags`: RENAME_NOREPLACE only (others EINVAL).
     #[allow(clippy::too_many_arguments)]
-    pub fn rename(&self, creds: &Creds, old_start: Option<&Arc<Dentry>>, old: &[u8], new_start: Option<&Arc<Dentry>>, new: &[u8], flags: u32) -> Result<(), Errno> {
+    pub fn rename(
+        &self,
+        creds: &Creds,
+        old_start: Option<&Arc<Dentry>>,
+        old: &[u8],
+        new_start: Option<&Arc<Dentry>>,
+        new: &[u8],
+        flags: u32,
+    ) -> Result<(), Errno> {
         const NOREPLACE: u32 = 1;
         if flags & !NOREPLACE != 0 {
             return Err(Errno::EINVAL);
@@ -305,7 +441,11 @@ impl FsContext {
             return Err(Errno::EBUSY);
         }
         if dst_lk.is_special() {
-            return Err(if flags & NOREPLACE != 0 { Errno::EEXIST } else { Errno::EBUSY });
+            return Err(if flags & NOREPLACE != 0 {
+                Errno::EEXIST
+            } else {
+                Errno::EBUSY
+            });
         }
         if src_lk.parent.mount.id != dst_lk.parent.mount.id {
             return Err(Errno::EXDEV);
@@ -357,11 +497,21 @@ impl FsContext {
         }
         perm::check(&src_lk.parent.inode.stat()?, creds, MAY_WRITE | MAY_EXEC)?;
         perm::check(&dst_lk.parent.inode.stat()?, creds, MAY_WRITE | MAY_EXEC)?;
-        src_lk.parent.inode.rename(&src_lk.name, &dst_lk.parent.inode, &dst_lk.name, flags & NOREPLACE != 0)
+        src_lk.parent.inode.rename(
+            &src_lk.name,
+            &dst_lk.parent.inode,
+            &dst_lk.name,
+            flags & NOREPLACE != 0,
+        )
     }
 
     /// readlink(2)/readlinkat(2).
-    pub fn readlink(&self, creds: &Creds, start: Option<&Arc<Dentry>>, path: &[u8]) -> Result<Vec<u8>, Errno> {
+    pub fn readlink(
+        &self,
+        creds: &Creds,
+        start: Option<&Arc<Dentry>>,
+        path: &[u8],
+    ) -> Result<Vec<u8>, Errno> {
         let d = self.lookup(creds, start, path, false)?;
         if d.inode.file_type() != FileType::Symlink {
             return Err(Errno::EINVAL);
@@ -370,7 +520,14 @@ impl FsContext {
     }
 
     /// access(2)/faccessat2(2): `mode` is F_OK or R_OK|W_OK|X_OK.
-    pub fn access(&self, creds: &Creds, start: Option<&Arc<Dentry>>, path: &[u8], mode: u32, follow: bool) -> Result<(), Errno> {
+    pub fn access(
+        &self,
+        creds: &Creds,
+        start: Option<&Arc<Dentry>>,
+        path: &[u8],
+        mode: u32,
+        follow: bool,
+    ) -> Result<(), Errno> {
         if mode & !7 != 0 {
             return Err(Errno::EINVAL);
         }
@@ -379,7 +536,13 @@ impl FsContext {
             return Ok(());
         }
         let st = d.inode.stat()?;
-        if mode & 2 != 0 && d.mount.readonly && matches!(st.file_type(), Some(FileType::Regular | FileType::Directory | FileType::Symlink)) {
+        if mode & 2 != 0
+            && d.mount.readonly
+            && matches!(
+                st.file_type(),
+                Some(FileType::Regular | FileType::Directory | FileType::Symlink)
+            )
+        {
             return Err(Errno::EROFS);
         }
         perm::check(&st, creds, mode)
@@ -402,7 +565,14 @@ impl FsContext {
     }
 
     /// chmod/chown/truncate/utimensat on a path.
-    pub fn setattr(&self, creds: &Creds, start: Option<&Arc<Dentry>>, path: &[u8], follow: bool, attr: &SetAttr) -> Result<(), Errno> {
+    pub fn setattr(
+        &self,
+        creds: &Creds,
+        start: Option<&Arc<Dentry>>,
+        path: &[u8],
+        follow: bool,
+        attr: &SetAttr,
+    ) -> Result<(), Errno> {
         let d = self.lookup(creds, start, path, follow)?;
         setattr_checked(&d, creds, attr)
     }
@@ -424,14 +594,21 @@ pub fn setattr_checked(d: &Dentry, creds: &Creds, attr: &SetAttr) -> Result<(), 
     if attr.size.is_some() {
         perm::check(&st, creds, MAY_WRITE)?;
     }
-    if (attr.mode.is_some() || attr.uid.is_some() || attr.gid.is_some()) && creds.uid != 0 && creds.uid != st.uid {
+    if (attr.mode.is_some() || attr.uid.is_some() || attr.gid.is_some())
+        && creds.uid != 0
+        && creds.uid != st.uid
+    {
         return Err(Errno::EPERM);
     }
     d.inode.setattr(attr)
 }
 
 /// A container's filesystem tree built from its spec.
-pub fn new_container_fs(root: OwnedFd, overlay: bool, mounts: Vec<crate::HostMount>) -> Result<FsContext, Errno> {
+pub fn new_container_fs(
+    root: OwnedFd,
+    overlay: bool,
+    mounts: Vec<crate::HostMount>,
+) -> Result<FsContext, Errno> {
     raise_nofile();
     let host_root = HostDir::new(root)?;
     let root_inode: Arc<dyn super::Inode> = if overlay {
@@ -444,11 +621,23 @@ pub fn new_container_fs(root: OwnedFd, overlay: bool, mounts: Vec<crate::HostMou
     let root = Dentry::root_of(root_mount);
     let devfs: Arc<dyn super::Inode> = dev::new_devfs();
     table.attach(&root, b"dev", table.new_mount(devfs, false));
-    let tmp: Arc<dyn super::Inode> = MemDir::new(&MemFs::tmpfs(), NewAttr { mode: 0o1777, uid: 0, gid: 0 });
+    let tmp: Arc<dyn super::Inode> = MemDir::new(
+        &MemFs::tmpfs(),
+        NewAttr {
+            mode: 0o1777,
+            uid: 0,
+            gid: 0,
+        },
+    );
     table.attach(&root, b"tmp", table.new_mount(tmp, false));
     let procfs: Arc<dyn super::Inode> = proc::new_procfs();
     table.attach(&root, b"proc", table.new_mount(procfs, false));
-    let mut ctx = FsContext { root: root.clone(), cwd: root, umask: 0o022, mounts: table };
+    let mut ctx = FsContext {
+        root: root.clone(),
+        cwd: root,
+        umask: 0o022,
+        mounts: table,
+    };
     for m in mounts {
         ctx.add_host_mount(m)?;
     }
@@ -513,5 +702,8 @@ pub fn open_executable(fs: &FsContext, path: &[u8]) -> Result<Executable, Errno>
         done += n;
     }
     data.truncate(done);
-    Ok(Executable { data, path: d.path_string() })
+    Ok(Executable {
+        data,
+        path: d.path_string(),
+    })
 }

@@ -33,7 +33,12 @@ pub struct Dentry {
 impl Dentry {
     /// The root dentry of a tree whose top mount is `mount`.
     pub fn root_of(mount: Arc<Mount>) -> Arc<Dentry> {
-        Arc::new(Dentry { inode: mount.root.clone(), mount, parent: None, name: Vec::new() })
+        Arc::new(Dentry {
+            inode: mount.root.clone(),
+            mount,
+            parent: None,
+            name: Vec::new(),
+        })
     }
 
     /// Whether two dentries name the same object through the same mount.
@@ -85,7 +90,10 @@ pub struct MountTable {
 
 impl MountTable {
     pub fn new() -> MountTable {
-        MountTable { mounts: RwLock::new(HashMap::new()), next_id: AtomicU32::new(1) }
+        MountTable {
+            mounts: RwLock::new(HashMap::new()),
+            next_id: AtomicU32::new(1),
+        }
     }
 
     /// A fresh mount of `root`, not yet attached anywhere.
@@ -115,7 +123,9 @@ impl MountTable {
     /// Names mounted directly inside `parent` (so getdents can list them).
     pub fn names_in(&self, parent: &Dentry) -> Vec<Vec<u8>> {
         let (dev, ino) = parent.inode.id();
-        let Ok(t) = self.mounts.read() else { return Vec::new() };
+        let Ok(t) = self.mounts.read() else {
+            return Vec::new();
+        };
         t.keys()
             .filter(|k| k.0 == parent.mount.id && k.1 == dev && k.2 == ino)
             .map(|k| k.3.clone())

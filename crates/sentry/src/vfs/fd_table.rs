@@ -33,7 +33,12 @@ pub struct FdTable {
 
 impl Default for FdTable {
     fn default() -> Self {
-        FdTable { inner: Mutex::new(Inner { slots: Vec::new(), limit: DEFAULT_NOFILE }) }
+        FdTable {
+            inner: Mutex::new(Inner {
+                slots: Vec::new(),
+                limit: DEFAULT_NOFILE,
+            }),
+        }
     }
 }
 
@@ -55,7 +60,9 @@ impl FdTable {
             Ok(g) => (g.slots.clone(), g.limit),
             Err(_) => (Vec::new(), DEFAULT_NOFILE),
         };
-        FdTable { inner: Mutex::new(Inner { slots, limit }) }
+        FdTable {
+            inner: Mutex::new(Inner { slots, limit }),
+        }
     }
 
     /// Closes every descriptor marked close-on-exec.
@@ -118,7 +125,9 @@ impl FdTable {
         if min >= limit {
             return Err(Errno::EINVAL);
         }
-        let free = (min..limit).find(|&i| g.slots.get(i).is_none_or(|s| s.is_none())).ok_or(Errno::EMFILE)?;
+        let free = (min..limit)
+            .find(|&i| g.slots.get(i).is_none_or(|s| s.is_none()))
+            .ok_or(Errno::EMFILE)?;
         if free >= g.slots.len() {
             g.slots.resize(free + 1, None);
         }
@@ -150,7 +159,11 @@ impl FdTable {
     pub fn remove(&self, fd: i32) -> Result<Arc<File>, Errno> {
         let i = usize::try_from(fd).map_err(|_| Errno::EBADF)?;
         let mut g = self.inner.lock().map_err(|_| Errno::EBADF)?;
-        let s = g.slots.get_mut(i).and_then(|s| s.take()).ok_or(Errno::EBADF)?;
+        let s = g
+            .slots
+            .get_mut(i)
+            .and_then(|s| s.take())
+            .ok_or(Errno::EBADF)?;
         trim(&mut g.slots);
         Ok(s.file)
     }
@@ -195,8 +208,15 @@ impl FdTable {
 
     /// Open descriptors in increasing order (for /proc/PID/fd and poll bookkeeping).
     pub fn fds(&self) -> Vec<i32> {
-        let Ok(g) = self.inner.lock() else { return Vec::new() };
-        g.slots.iter().enumerate().filter(|(_, s)| s.is_some()).map(|(i, _)| i as i32).collect()
+        let Ok(g) = self.inner.lock() else {
+            return Vec::new();
+        };
+        g.slots
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| s.is_some())
+            .map(|(i, _)| i as i32)
+            .collect()
     }
 
     /// Closes everything (process exit).

@@ -14,7 +14,8 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 
 /// Status flags F_SETFL may change.
-const SETFL_MASK: u32 = (libc::O_APPEND | libc::O_NONBLOCK | libc::O_ASYNC | libc::O_DIRECT | libc::O_NOATIME) as u32;
+const SETFL_MASK: u32 =
+    (libc::O_APPEND | libc::O_NONBLOCK | libc::O_ASYNC | libc::O_DIRECT | libc::O_NOATIME) as u32;
 
 /// What an ioctl may need from its caller.
 pub struct IoctlCtx<'a> {
@@ -81,6 +82,12 @@ pub trait FileOps: Send + Sync {
         None
     }
 
+    /// For devices that never look at written data (/dev/null, /dev/full): the result
+    /// of writing `len` bytes, without reading the caller's buffer.
+    fn write_discard(&self, _len: usize) -> Option<Result<usize, Errno>> {
+        None
+    }
+
     /// lseek for files whose position lives elsewhere (an inherited host descriptor).
     fn seek(&self, _off: i64, _whence: u32) -> Option<Result<u64, Errno>> {
         None
@@ -108,7 +115,12 @@ pub struct File {
 }
 
 impl File {
-    pub fn new(ops: Box<dyn FileOps>, dentry: Option<Arc<Dentry>>, flags: u32, name: String) -> Arc<File> {
+    pub fn new(
+        ops: Box<dyn FileOps>,
+        dentry: Option<Arc<Dentry>>,
+        flags: u32,
+        name: String,
+    ) -> Arc<File> {
         Arc::new(File {
             ops,
             dentry,
@@ -139,17 +151,20 @@ impl File {
     /// F_SETFL: only the status flags Linux lets change.
     pub fn set_status_flags(&self, f: u32) {
         let old = self.flags();
-        self.flags.store((old & !SETFL_MASK) | (f & SETFL_MASK), Ordering::Relaxed);
+        self.flags
+            .store((old & !SETFL_MASK) | (f & SETFL_MASK), Ordering::Relaxed);
     }
 
     pub fn readable(&self) -> bool {
         let acc = self.flags() & libc::O_ACCMODE as u32;
-        (acc == libc::O_RDONLY as u32 || acc == libc::O_RDWR as u32) && self.flags() & libc::O_PATH as u32 == 0
+        (acc == libc::O_RDONLY as u32 || acc == libc::O_RDWR as u32)
+            && self.flags() & libc::O_PATH as u32 == 0
     }
 
     pub fn writable(&self) -> bool {
         let acc = self.flags() & libc::O_ACCMODE as u32;
-        (acc == libc::O_WRONLY as u32 || acc == libc::O_RDWR as u32) && self.flags() & libc::O_PATH as u32 == 0
+        (acc == libc::O_WRONLY as u32 || acc == libc::O_RDWR as u32)
+            && self.flags() & libc::O_PATH as u32 == 0
     }
 
     pub fn is_path(&self) -> bool {
@@ -207,7 +222,11 @@ impl File {
             return Err(Errno::ESPIPE);
         }
         // Linux: pwrite on an O_APPEND file appends anyway.
-        let off = if self.flags() & libc::O_APPEND as u32 != 0 { self.size()? } else { off };
+        let off = if self.flags() & libc::O_APPEND as u32 != 0 {
+            self.size()?
+        } else {
+            off
+        };
         self.ops.write(buf, off)
     }
 
@@ -216,7 +235,11 @@ impl File {
         if !self.readable() {
             return Err(Errno::EBADF);
         }
-        if self.dentry.as_ref().is_some_and(|d| d.inode.file_type() == FileType::Directory) {
+        if self
+            .dentry
+            .as_ref()
+            .is_some_and(|d| d.inode.file_type() == FileType::Directory)
+        {
             return Err(Errno::EISDIR);
         }
         if !self.ops.seekable() {
@@ -247,13 +270,23 @@ impl File {
 
     /// read(2) into the caller's memory: reads up to `len` bytes at the file position
     /// (or at `at`, for pread) in kernel-sized chunks and hands each to `sink(offset in
-    /// the request, bytes)`. The position advances only by what `sink` accepted, so a
-    /// bad buffer leaves the file where it was. EAGAIN if nothing is available yet.
-    pub fn read_into(&self, len: usize, at: Option<u64>, mut sink: impl FnMut(usize, &[u8]) -> Result<(), Errno>) -> Result<usize, Errno> {
+    /// the request, bytes)`, which returns how many it stored (fewer at a bad page).
+    /// The position advances only by what `sink` accepted, so a bad buffer leaves the
+    /// file where it was. EAGAIN if nothing is available yet.
+    pub fn read_into(
+        &self,
+        len: usize,
+        at: Option<u64>,
+        mut sink: impl FnMut(usize, &[u8]) -> Result<usize, Errno>,
+    ) -> Result<usize, Errno> {
         if !self.readable() {
             return Err(Errno::EBADF);
         }
-        if self.dentry.as_ref().is_some_and(|d| d.inode.file_type() == FileType::Directory) {
+        if self
+            .dentry
+            .as_ref()
+            .is_some_and(|d| d.inode.file_type() == FileType::Directory)
+        {
             return Err(Errno::EISDIR);
         }
         if at.is_some() && !self.ops.seekable() {
@@ -265,8 +298,10 @@ impl File {
                 return self.ops.read(&mut buf, 0);
             }
             let n = self.ops.read(&mut buf, 0)?;
-            sink(0, &buf[..n])?;
-            return Ok(n);
+            if n == 0 {
+                return Ok(0);
+            }
+            return sink(0, &buf[..n]);
         }
         let mut pos_guard = match at {
             Some(_) => None,
@@ -284,13 +319,16 @@ impl File {
             if n == 0 {
                 break;
             }
-            if let Err(e) = sink(done, &buf[..n]) {
-                if done == 0 {
-                    return Err(e);
+            match sink(done, &buf[..n]) {
+                Ok(k) => {
+                    done += k;
+                    if k < n {
+                        break;
+                    }
                 }
-                break;
+                Err(e) if done == 0 => return Err(e),
+                Err(_) => break,
             }
-            done += n;
             if n < want {
                 break;
             }
@@ -302,19 +340,32 @@ impl File {
     }
 
     /// write(2) from the caller's memory: `source(offset in the request, buf)` fills
-    /// each chunk before it is written. Streams take one chunk per call (the syscall
-    /// layer loops and blocks); files take everything. EAGAIN if no room yet.
-    pub fn write_from(&self, len: usize, at: Option<u64>, mut source: impl FnMut(usize, &mut [u8]) -> Result<(), Errno>) -> Result<usize, Errno> {
+    /// each chunk before it is written and returns how many bytes it could (fewer at a
+    /// bad page). Streams take one chunk per call (the syscall layer loops and blocks);
+    /// files take everything. EAGAIN if no room yet.
+    pub fn write_from(
+        &self,
+        len: usize,
+        at: Option<u64>,
+        mut source: impl FnMut(usize, &mut [u8]) -> Result<usize, Errno>,
+    ) -> Result<usize, Errno> {
         if !self.writable() {
             return Err(Errno::EBADF);
         }
         if at.is_some() && !self.ops.seekable() {
             return Err(Errno::ESPIPE);
         }
+        if let Some(r) = self.ops.write_discard(len) {
+            return r;
+        }
         let mut buf = vec![0u8; len.min(IO_CHUNK)];
         if !self.ops.seekable() {
-            source(0, &mut buf)?;
-            return self.ops.write(&buf, 0);
+            let k = if buf.is_empty() {
+                0
+            } else {
+                source(0, &mut buf)?
+            };
+            return self.ops.write(&buf[..k], 0);
         }
         let append = self.flags() & libc::O_APPEND as u32 != 0;
         let mut pos_guard = match at {
@@ -328,11 +379,13 @@ impl File {
         };
         let mut done = 0usize;
         while done < len {
-            let want = (len - done).min(buf.len());
-            if let Err(e) = source(done, &mut buf[..want]) {
-                if done == 0 {
-                    return Err(e);
-                }
+            let mut want = (len - done).min(buf.len());
+            match source(done, &mut buf[..want]) {
+                Ok(k) => want = k,
+                Err(e) if done == 0 => return Err(e),
+                Err(_) => break,
+            }
+            if want == 0 {
                 break;
             }
             let n = match self.ops.write(&buf[..want], start + done as u64) {
@@ -400,8 +453,14 @@ impl File {
     }
 
     /// Lists the directory's entries from the current position: calls `emit` with
-    /// (entry, offset of the next entry) until it returns false (buffer full).
-    pub fn readdir(&self, mounts: &super::MountTable, mut emit: impl FnMut(&DirEntry, u64) -> bool) -> Result<(), Errno> {
+    /// (entry, offset of the next entry) until it returns false (buffer full), then
+    /// `finish` (the copy to the caller); the position moves only if `finish` succeeds.
+    pub fn readdir(
+        &self,
+        mounts: &super::MountTable,
+        mut emit: impl FnMut(&DirEntry, u64) -> bool,
+        finish: impl FnOnce() -> Result<(), Errno>,
+    ) -> Result<(), Errno> {
         let d = self.dentry.as_ref().ok_or(Errno::ENOTDIR)?;
         if d.inode.file_type() != FileType::Directory {
             return Err(Errno::ENOTDIR);
@@ -409,28 +468,48 @@ impl File {
         let mut pos = self.pos.lock().map_err(|_| Errno::EIO)?;
         let mut cache = self.dir_cache.lock().map_err(|_| Errno::EIO)?;
         if cache.is_none() || *pos == 0 {
+            if d.inode.is_removed() {
+                return Err(Errno::ENOENT);
+            }
             let mut list = Vec::new();
             let (_, ino) = d.inode.id();
-            list.push(DirEntry { name: b".".to_vec(), ino, kind: FileType::Directory });
+            list.push(DirEntry {
+                name: b".".to_vec(),
+                ino,
+                kind: FileType::Directory,
+            });
             let pino = d.parent.as_ref().map_or(ino, |p| p.inode.id().1);
-            list.push(DirEntry { name: b"..".to_vec(), ino: pino, kind: FileType::Directory });
+            list.push(DirEntry {
+                name: b"..".to_vec(),
+                ino: pino,
+                kind: FileType::Directory,
+            });
             let mut entries = d.inode.readdir()?;
             for name in mounts.names_in(d) {
                 if !entries.iter().any(|e| e.name == name) {
-                    entries.push(DirEntry { name, ino: 1, kind: FileType::Directory });
+                    entries.push(DirEntry {
+                        name,
+                        ino: 1,
+                        kind: FileType::Directory,
+                    });
                 }
             }
             list.extend(entries);
             *cache = Some(list);
         }
-        let Some(list) = cache.as_ref() else { return Ok(()) };
+        let Some(list) = cache.as_ref() else {
+            return Ok(());
+        };
         let start = usize::try_from(*pos).unwrap_or(usize::MAX);
+        let mut new_pos = *pos;
         for (i, e) in list.iter().enumerate().skip(start) {
             if !emit(e, i as u64 + 1) {
                 break;
             }
-            *pos = i as u64 + 1;
+            new_pos = i as u64 + 1;
         }
+        finish()?;
+        *pos = new_pos;
         Ok(())
     }
 

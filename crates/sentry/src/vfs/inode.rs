@@ -73,7 +73,10 @@ impl Timespec {
         let d = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .unwrap_or_default();
-        Timespec { sec: d.as_secs() as i64, nsec: i64::from(d.subsec_nanos()) }
+        Timespec {
+            sec: d.as_secs() as i64,
+            nsec: i64::from(d.subsec_nanos()),
+        }
     }
 }
 
@@ -200,7 +203,13 @@ pub trait Inode: Send + Sync + Any {
 
     /// Moves `old` in this directory to `new` in `new_dir` (same filesystem; the VFS
     /// checked that with `same_fs`). Replaces a compatible existing target.
-    fn rename(&self, _old: &[u8], _new_dir: &Arc<dyn Inode>, _new: &[u8], _noreplace: bool) -> Result<(), Errno> {
+    fn rename(
+        &self,
+        _old: &[u8],
+        _new_dir: &Arc<dyn Inode>,
+        _new: &[u8],
+        _noreplace: bool,
+    ) -> Result<(), Errno> {
         Err(Errno::ENOTDIR)
     }
 
@@ -211,6 +220,11 @@ pub trait Inode: Send + Sync + Any {
     /// statfs(2) `f_type` and friends: `(f_type, f_bsize, f_blocks, f_bfree, f_files, f_ffree)`.
     fn statfs(&self) -> Result<[u64; 6], Errno> {
         Ok([0x0102_1994, 4096, 0, 0, 0, 0])
+    }
+
+    /// Whether a directory has been removed (getcwd then fails with ENOENT).
+    fn is_removed(&self) -> bool {
+        false
     }
 
     /// For downcasts (rename between two directories of one filesystem).

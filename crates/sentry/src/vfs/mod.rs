@@ -10,7 +10,10 @@ pub mod inode;
 mod path;
 pub mod perm;
 
-pub use context::{new_container_fs, open_executable, oflags, setattr_checked as inode_setattr, Executable, FsContext};
+pub use context::{
+    new_container_fs, oflags, open_executable, setattr_checked as inode_setattr, Executable,
+    FsContext,
+};
 pub use dentry::{Dentry, Mount, MountTable};
 pub use fd_table::{FdTable, DEFAULT_NOFILE};
 pub use file::{File, FileOps, IoctlCtx};

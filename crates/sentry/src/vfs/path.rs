@@ -21,7 +21,12 @@ pub struct Creds {
 
 impl Creds {
     pub fn root() -> Creds {
-        Creds { uid: 0, gid: 0, groups: Vec::new(), pid: 1 }
+        Creds {
+            uid: 0,
+            gid: 0,
+            groups: Vec::new(),
+            pid: 1,
+        }
     }
 }
 
@@ -52,18 +57,35 @@ pub struct Walker<'a> {
 
 impl<'a> Walker<'a> {
     pub fn new(root: &'a Arc<Dentry>, mounts: &'a MountTable, creds: &'a Creds) -> Walker<'a> {
-        Walker { root, mounts, creds, links: 0 }
+        Walker {
+            root,
+            mounts,
+            creds,
+            links: 0,
+        }
     }
 
     /// Resolves `path` from `start` (used when it is relative). `follow` says whether a
     /// symlink as the last component is followed (a trailing slash always follows).
-    pub fn walk(&mut self, start: &Arc<Dentry>, path: &[u8], follow: bool) -> Result<Arc<Dentry>, Errno> {
+    pub fn walk(
+        &mut self,
+        start: &Arc<Dentry>,
+        path: &[u8],
+        follow: bool,
+    ) -> Result<Arc<Dentry>, Errno> {
         if path.is_empty() {
             return Err(Errno::ENOENT);
         }
-        let mut cur = if path[0] == b'/' { self.root.clone() } else { start.clone() };
+        let mut cur = if path[0] == b'/' {
+            self.root.clone()
+        } else {
+            start.clone()
+        };
         let trailing = path.ends_with(b"/");
-        let comps: Vec<&[u8]> = path.split(|&c| c == b'/').filter(|c| !c.is_empty()).collect();
+        let comps: Vec<&[u8]> = path
+            .split(|&c| c == b'/')
+            .filter(|c| !c.is_empty())
+            .collect();
         let n = comps.len();
         for (i, comp) in comps.into_iter().enumerate() {
             let last = i + 1 == n;
@@ -103,7 +125,11 @@ impl<'a> Walker<'a> {
             return Err(Errno::ENOTDIR);
         }
         self.may_search(&parent)?;
-        Ok(Lookup { parent, name: name.to_vec(), trailing_slash })
+        Ok(Lookup {
+            parent,
+            name: name.to_vec(),
+            trailing_slash,
+        })
     }
 
     /// Looks `name` up in the directory `parent` (mounts first), without following.

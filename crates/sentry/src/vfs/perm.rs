@@ -39,20 +39,38 @@ mod tests {
     use super::*;
 
     fn st(mode: u32, uid: u32, gid: u32) -> Stat {
-        Stat { mode, uid, gid, ..Stat::default() }
+        Stat {
+            mode,
+            uid,
+            gid,
+            ..Stat::default()
+        }
     }
 
     #[test]
     fn owner_group_other_and_root() {
-        let user = Creds { uid: 1000, gid: 1000, ..Creds::root() };
+        let user = Creds {
+            uid: 1000,
+            gid: 1000,
+            ..Creds::root()
+        };
         assert!(check(&st(0o100600, 1000, 0), &user, MAY_READ | MAY_WRITE).is_ok());
-        assert_eq!(check(&st(0o100060, 1000, 1000), &user, MAY_READ), Err(Errno::EACCES));
+        assert_eq!(
+            check(&st(0o100060, 1000, 1000), &user, MAY_READ),
+            Err(Errno::EACCES)
+        );
         assert!(check(&st(0o100040, 0, 1000), &user, MAY_READ).is_ok());
         assert!(check(&st(0o100004, 0, 0), &user, MAY_READ).is_ok());
-        assert_eq!(check(&st(0o100004, 0, 0), &user, MAY_WRITE), Err(Errno::EACCES));
+        assert_eq!(
+            check(&st(0o100004, 0, 0), &user, MAY_WRITE),
+            Err(Errno::EACCES)
+        );
         let root = Creds::root();
         assert!(check(&st(0o100000, 5, 5), &root, MAY_READ | MAY_WRITE).is_ok());
-        assert_eq!(check(&st(0o100644, 0, 0), &root, MAY_EXEC), Err(Errno::EACCES));
+        assert_eq!(
+            check(&st(0o100644, 0, 0), &root, MAY_EXEC),
+            Err(Errno::EACCES)
+        );
         assert!(check(&st(0o100744, 5, 5), &root, MAY_EXEC).is_ok());
         assert!(check(&st(0o040000, 5, 5), &root, MAY_EXEC).is_ok());
     }
