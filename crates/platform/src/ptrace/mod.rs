@@ -122,7 +122,7 @@ fn ptrace_err(op: &'static str) -> impl FnOnce(std::io::Error) -> PlatformError 
 
 impl Stub {
     fn spawn(memfd: i32, stub_page: u64) -> Result<Stub, PlatformError> {
-        let pid = sys::fork_stub(memfd, STUB_MEMFD, sys::rseq_registration()).map_err(PlatformError::Spawn)?;
+        let pid = sys::fork_stub(memfd, STUB_MEMFD, sys::rseq_registration(), INTERRUPT_SIGNAL).map_err(PlatformError::Spawn)?;
         let mut stub = Stub {
             process: Arc::new(StubProcess { pid }),
             tid: pid,
@@ -337,8 +337,9 @@ impl Drop for Stub {
         if Arc::strong_count(&self.process) > 1 && self.check_owner().is_ok() {
             let mut regs = self.base_regs;
             regs.rip = self.stub_page + PARK_ENTRY;
-            if sys::set_regs(self.tid, &regs).is_ok() {
-                let _ = sys::ptrace_simple(libc::PTRACE_DETACH, self.tid, 0);
+            let r = sys::set_regs(self.tid, &regs).and_then(|_| sys::ptrace_simple(libc::PTRACE_DETACH, self.tid, 0));
+            if let Err(e) = r {
+                tracing::warn!(tid = self.tid, "releasing stub thread: {e}");
             }
         }
     }

@@ -131,7 +131,9 @@ const RSEQ_FLAG_UNREGISTER: i32 = 1;
 /// Forks a stub child. In the child, only async-signal-safe raw syscalls run: it keeps
 /// `memfd` as descriptor `STUB_MEMFD` and closes every other descriptor, stops itself under ptrace and never returns. In the parent, returns the
 /// child's pid.
-pub fn fork_stub(memfd: i32, stub_memfd: i32, rseq: Option<(u64, u32)>) -> io::Result<i32> {
+pub fn fork_stub(memfd: i32, stub_memfd: i32, rseq: Option<(u64, u32)>, interrupt_signal: i32) -> io::Result<i32> {
+    // Kernel `struct sigaction` for SIG_IGN: handler, flags, restorer, mask.
+    let ignore: [u64; 4] = [1, 0, 0, 0];
     // SAFETY: a raw clone with SIGCHLD is fork without glibc's atfork handlers. The child
     // touches no locks or allocator state: only raw syscalls on integers follow.
     let pid = unsafe {
@@ -146,6 +148,9 @@ pub fn fork_stub(memfd: i32, stub_memfd: i32, rseq: Option<(u64, u32)>) -> io::R
     // Child.
     // SAFETY: raw syscalls with integer arguments only; see above.
     unsafe {
+        // A stub thread that was released (no tracer) must survive a late interrupt.
+        // Traced threads still report the signal: ptrace sees ignored signals too.
+        libc::syscall(libc::SYS_rt_sigaction, interrupt_signal, ignore.as_ptr(), 0usize, 8usize);
         if let Some((area, len)) = rseq {
             libc::syscall(libc::SYS_rseq, area, len, RSEQ_FLAG_UNREGISTER, RSEQ_SIG);
         }

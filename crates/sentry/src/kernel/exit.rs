@@ -100,7 +100,8 @@ pub fn exit_process(k: &Arc<KernelShared>, tg: &Arc<ThreadGroup>, status: ExitSt
                 n.zombie = Some(status);
                 n.children.clear();
             }
-            notify_parent_of_exit(&mut tree, pid, ppid, status);
+            let exit_signal = tree.nodes.get(&pid).map_or(sig::SIGCHLD, |n| n.exit_signal);
+            notify_parent_of_exit(&mut tree, pid, ppid, status, exit_signal);
         }
     }
     tg.set_exit(status);
@@ -128,7 +129,7 @@ fn reparent(tree: &mut Tree, child: i32, new_parent: i32) {
     }
 }
 
-fn notify_parent_of_exit(tree: &mut Tree, pid: i32, ppid: i32, status: ExitStatus) {
+fn notify_parent_of_exit(tree: &mut Tree, pid: i32, ppid: i32, status: ExitStatus, exit_signal: i32) {
     let parent = tree.nodes.get(&ppid).map(|p| p.tg.clone());
     let Some(parent) = parent else {
         // Nobody can wait for it: a container's first process is waited on through its
@@ -144,13 +145,13 @@ fn notify_parent_of_exit(tree: &mut Tree, pid: i32, ppid: i32, status: ExitStatu
             a.handler == signal::SIG_IGN || a.flags & signal::SA_NOCLDWAIT != 0
         })
         .unwrap_or(false);
-    if auto_reap {
+    if auto_reap && exit_signal == sig::SIGCHLD {
         tree.nodes.remove(&pid);
         if let Some(p) = tree.nodes.get_mut(&ppid) {
             p.children.remove(&pid);
         }
-    } else {
-        parent.post_signal(child_info(pid, status));
+    } else if exit_signal != 0 {
+        parent.post_signal(SigInfo { signo: exit_signal, ..child_info(pid, status) });
     }
     parent.child_events.notify(events::ALL);
 }

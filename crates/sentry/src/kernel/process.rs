@@ -192,11 +192,15 @@ pub struct Node {
     pub report: Option<ChildReport>,
     /// Whether the process has called execve (setpgid on such a child is EACCES).
     pub execed: bool,
+    /// The signal its parent gets when it exits (SIGCHLD, another, or 0 for none).
+    /// Children with anything but SIGCHLD are "clone" children for wait's __WCLONE.
+    pub exit_signal: i32,
 }
 
 impl Node {
     pub fn new(tg: Arc<ThreadGroup>, ppid: i32, pgid: i32, sid: i32, init: i32) -> Node {
-        Node { tg, ppid, pgid, sid, init, children: BTreeSet::new(), zombie: None, report: None, execed: false }
+        let exit_signal = abi::signal::SIGCHLD;
+        Node { tg, ppid, pgid, sid, init, children: BTreeSet::new(), zombie: None, report: None, execed: false, exit_signal }
     }
 }
 

@@ -355,7 +355,12 @@ impl Task {
                     }
                 }
                 Event::Fault { addr, signo, code, .. } => {
-                    self.force_signal(SigInfo { signo, code, addr, ..Default::default() });
+                    // Touching a file mapping past its end is SIGBUS (BUS_ADRERR).
+                    let info = match self.mm.vma_at(addr) {
+                        Some(v) if v.past_eof => SigInfo { signo: sig::SIGBUS, code: 2, addr, ..Default::default() },
+                        _ => SigInfo { signo, code, addr, ..Default::default() },
+                    };
+                    self.force_signal(info);
                 }
                 Event::Signal { signo, code, addr } => {
                     self.force_signal(SigInfo { signo, code, addr, ..Default::default() });
@@ -381,7 +386,11 @@ impl Task {
 
     /// Dispatches one syscall. Returns how the thread ends, if it does.
     fn syscall(&mut self) -> Option<TaskEnd> {
-        let nr = self.regs.orig_rax;
+        // Linux looks only at the low 32 bits of the number, as a signed int.
+        let nr = match u64::try_from(self.regs.orig_rax as u32 as i32) {
+            Ok(n) => n,
+            Err(_) => u64::MAX,
+        };
         let r = &self.regs;
         let args = Args([r.rdi, r.rsi, r.rdx, r.r10, r.r8, r.r9]);
         let entry = syscalls::entry(nr);
@@ -424,6 +433,12 @@ impl Task {
         None
     }
 
+    fn kill_pending(&self) -> bool {
+        let bit = super::signal::bit(sig::SIGKILL);
+        self.tg.sig.lock().map(|s| s.pending.bits & bit != 0).unwrap_or(true)
+            || self.shared.sig.lock().map(|s| s.pending.bits & bit != 0).unwrap_or(true)
+    }
+
     /// Takes the next deliverable signal with its disposition.
     fn take_signal(&self) -> Option<(SigInfo, Disposition)> {
         let mut ps = self.tg.sig.lock().ok()?;
@@ -441,7 +456,7 @@ impl Task {
                     return Some(TaskEnd::Thread(group_status(g, ExitStatus::Signaled(sig::SIGKILL))));
                 }
             }
-            if self.tg.stopped.lock().map(|s| *s).unwrap_or(false) {
+            if self.tg.stopped.lock().map(|s| *s).unwrap_or(false) && !self.kill_pending() {
                 super::exit::wait_while_stopped(self);
                 continue;
             }

@@ -56,6 +56,8 @@ pub struct Vma {
     pub prot: Prot,
     pub shared: bool,
     pub name: VmaName,
+    /// Pages of a file mapping wholly past the end of the file: any access is SIGBUS.
+    pub past_eof: bool,
     chunk: Arc<Chunk>,
     /// Offset of `start` within the chunk.
     chunk_off: u64,
@@ -200,7 +202,7 @@ impl Layout {
         };
         let chunk = Chunk::new(&self.mf, len)?;
         space.map(start, len, prot, chunk.off).map_err(platform_err)?;
-        self.vmas.insert(start, Vma { start, end: start + len, prot, shared, name, chunk, chunk_off: 0 });
+        self.vmas.insert(start, Vma { start, end: start + len, prot, shared, name, past_eof: false, chunk, chunk_off: 0 });
         Ok(start)
     }
 
@@ -293,7 +295,7 @@ impl Layout {
                 .map(|(_, v)| v)
                 .filter(|v| v.end > cur)
                 .ok_or(Errno::EFAULT)?;
-            if (write && !v.prot.write) || (!write && !v.prot.read) {
+            if (write && !v.prot.write) || (!write && !v.prot.read) || v.past_eof {
                 return Err(Errno::EFAULT);
             }
             let stop = v.end.min(end);
@@ -316,6 +318,39 @@ impl Layout {
         self.walk(addr, src.len(), true, |_, _| {})?;
         let mf = &self.mf;
         self.walk(addr, src.len(), true, |off, r| mf.write(off, &src[r]))
+    }
+
+    /// Copies as much of `src` as fits before the first inaccessible byte; EFAULT only
+    /// if nothing could be copied (read(2) returns a short count at a fault).
+    fn copy_out_partial(&self, addr: u64, src: &[u8]) -> Result<usize, Errno> {
+        let n = self.accessible(addr, src.len(), true);
+        if n == 0 && !src.is_empty() {
+            return Err(Errno::EFAULT);
+        }
+        self.copy_out(addr, &src[..n])?;
+        Ok(n)
+    }
+
+    fn copy_in_partial(&self, addr: u64, dst: &mut [u8]) -> Result<usize, Errno> {
+        let n = self.accessible(addr, dst.len(), false);
+        if n == 0 && !dst.is_empty() {
+            return Err(Errno::EFAULT);
+        }
+        self.copy_in(addr, &mut dst[..n])?;
+        Ok(n)
+    }
+
+    /// How many bytes from `addr` (up to `len`) are mapped with the needed access.
+    fn accessible(&self, addr: u64, len: usize, write: bool) -> usize {
+        let end = addr.saturating_add(len as u64);
+        let mut cur = addr;
+        while cur < end {
+            match self.vma_at(cur) {
+                Some(v) if !v.past_eof && ((write && v.prot.write) || (!write && v.prot.read)) => cur = v.end.min(end),
+                _ => break,
+            }
+        }
+        (cur - addr) as usize
     }
 
     /// Writes into application memory ignoring page protections (loader, stack setup).
@@ -401,9 +436,21 @@ impl Layout {
     /// Maps every VMA into a fresh platform address space.
     fn map_all(&self, space: &mut dyn AddressSpace) -> Result<(), Errno> {
         for v in self.vmas.values() {
-            space.map(v.start, v.end - v.start, v.prot, v.file_offset(v.start)).map_err(platform_err)?;
+            let prot = if v.past_eof { Prot::NONE } else { v.prot };
+            space.map(v.start, v.end - v.start, prot, v.file_offset(v.start)).map_err(platform_err)?;
         }
         Ok(())
+    }
+
+    /// Makes `[start, start+len)` (inside one file mapping) fault with SIGBUS.
+    fn mark_past_eof(&mut self, space: &mut dyn AddressSpace, start: u64, len: u64) -> Result<(), Errno> {
+        let end = start.checked_add(len).ok_or(Errno::EINVAL)?;
+        self.split_at(start);
+        self.split_at(end);
+        for (_, v) in self.vmas.range_mut(start..end) {
+            v.past_eof = true;
+        }
+        space.protect(start, len, Prot::NONE).map_err(platform_err)
     }
 
     fn vma_at(&self, addr: u64) -> Option<&Vma> {
@@ -498,6 +545,10 @@ impl MemoryManager {
         self.w()?.protect(space, start, len, prot)
     }
 
+    pub fn mark_past_eof(&self, space: &mut dyn AddressSpace, start: u64, len: u64) -> Result<(), Errno> {
+        self.w()?.mark_past_eof(space, start, len)
+    }
+
     pub fn set_brk(&self, space: &mut dyn AddressSpace, want: u64) -> u64 {
         match self.w() {
             Ok(mut l) => l.set_brk(space, want),
@@ -515,6 +566,16 @@ impl MemoryManager {
 
     pub fn poke(&self, addr: u64, src: &[u8]) -> Result<(), Errno> {
         self.r()?.poke(addr, src)
+    }
+
+    /// Copies the accessible prefix of `src`; returns its length (EFAULT if none).
+    pub fn copy_out_partial(&self, addr: u64, src: &[u8]) -> Result<usize, Errno> {
+        self.r()?.copy_out_partial(addr, src)
+    }
+
+    /// Fills the accessible prefix of `dst`; returns its length (EFAULT if none).
+    pub fn copy_in_partial(&self, addr: u64, dst: &mut [u8]) -> Result<usize, Errno> {
+        self.r()?.copy_in_partial(addr, dst)
     }
 
     pub fn peek(&self, addr: u64, dst: &mut [u8]) -> Result<(), Errno> {

@@ -13,8 +13,16 @@ const MAP_SHARED_VALIDATE: u64 = 0x03;
 const MAP_FIXED: u64 = 0x10;
 const MAP_ANONYMOUS: u64 = 0x20;
 const MAP_FIXED_NOREPLACE: u64 = 0x100000;
+const MAP_HUGETLB: u64 = 0x40000;
+/// MAP_HUGE_* page-size encoding, bits 26..31.
+const MAP_HUGE_MASK: u64 = 0x3f << 26;
+/// Flags MAP_SHARED_VALIDATE accepts.
+const MAP_KNOWN: u64 = 0x3 | MAP_FIXED | MAP_ANONYMOUS | 0x100 /* GROWSDOWN */ | 0x800 /* DENYWRITE */
+    | 0x1000 /* EXECUTABLE */ | 0x2000 /* LOCKED */ | 0x4000 /* NORESERVE */ | 0x8000 /* POPULATE */
+    | 0x10000 /* NONBLOCK */ | 0x20000 /* STACK */ | MAP_HUGETLB | 0x80000 /* SYNC */ | MAP_FIXED_NOREPLACE;
 /// Largest single mapping accepted (the x86-64 user address space).
 const MAX_MAP: u64 = 1 << 47;
+const TASK_SIZE: u64 = 0x7fff_ffff_f000;
 
 fn prot(bits: u64) -> Result<Prot, Errno> {
     if bits & !PROT_KNOWN != 0 {
@@ -25,14 +33,30 @@ fn prot(bits: u64) -> Result<Prot, Errno> {
 
 pub fn sys_mmap(t: &mut Task, a: &Args) -> SysResult {
     let (addr, len, prot_bits, flags, fd, off) = (a.addr(0), a.u64(1), a.u64(2), a.u64(3), a.fd(4), a.u64(5));
-    let p = prot(prot_bits)?;
-    let kind = flags & 0x3;
-    if kind == 0 {
+    // Linux's order of checks: offset alignment, the file, the length, the type.
+    if off % PAGE_SIZE != 0 {
         return Err(Errno::EINVAL);
     }
-    let shared = kind == MAP_SHARED || kind == MAP_SHARED_VALIDATE;
-    debug_assert!(shared || kind == MAP_PRIVATE);
-    if len == 0 || off % PAGE_SIZE != 0 {
+    let anonymous = flags & MAP_ANONYMOUS != 0;
+    let file = if anonymous { None } else { Some(t.fds.get(fd)?) };
+    if len == 0 {
+        return Err(Errno::EINVAL);
+    }
+    // mmap ignores protection bits it does not know (mprotect does not).
+    let p = Prot::from_bits(prot_bits & 7);
+    let kind = flags & 0x3;
+    let shared = match (kind, anonymous) {
+        (MAP_SHARED, _) => true,
+        (MAP_PRIVATE, _) => false,
+        (MAP_SHARED_VALIDATE, false) => {
+            if flags & !MAP_KNOWN & !MAP_HUGE_MASK != 0 {
+                return Err(Errno::EOPNOTSUPP);
+            }
+            true
+        }
+        _ => return Err(Errno::EINVAL),
+    };
+    if flags & MAP_HUGE_MASK != 0 && flags & MAP_HUGETLB == 0 {
         return Err(Errno::EINVAL);
     }
     let len = round_up(len).filter(|&l| l <= MAX_MAP).ok_or(Errno::ENOMEM)?;
@@ -43,11 +67,13 @@ pub fn sys_mmap(t: &mut Task, a: &Args) -> SysResult {
     } else {
         Placement::Hint(addr & !(PAGE_SIZE - 1))
     };
-    if flags & MAP_ANONYMOUS != 0 {
+    let Some(file) = file else {
         let (mm, space) = t.mm_mut();
         return mm.map_anon(space, place, len, p, shared, VmaName::Anon);
+    };
+    if off > i64::MAX as u64 - len {
+        return Err(Errno::EOVERFLOW);
     }
-    let file = t.fds.get(fd)?;
     if !file.readable() {
         return Err(Errno::EACCES);
     }
@@ -88,12 +114,18 @@ pub fn sys_mmap(t: &mut Task, a: &Args) -> SysResult {
         let (mm, space) = t.mm_mut();
         mm.protect(space, start, len, p)?;
     }
+    // Whole pages past the end of the file raise SIGBUS when touched.
+    let eof = round_up(done).unwrap_or(len);
+    if eof < len {
+        let (mm, space) = t.mm_mut();
+        mm.mark_past_eof(space, start + eof, len - eof)?;
+    }
     Ok(start)
 }
 
 pub fn sys_munmap(t: &mut Task, a: &Args) -> SysResult {
     let (addr, len) = (a.addr(0), a.u64(1));
-    if addr % PAGE_SIZE != 0 || len == 0 || len > MAX_MAP {
+    if addr % PAGE_SIZE != 0 || len == 0 || len > TASK_SIZE || addr > TASK_SIZE - len {
         return Err(Errno::EINVAL);
     }
     let (mm, space) = t.mm_mut();

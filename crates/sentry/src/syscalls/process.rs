@@ -56,7 +56,7 @@ struct ForkOptions {
 }
 
 /// Registers a new thread or process in the tree; returns its tid and shared parts.
-fn register(t: &Task, thread: bool) -> Result<(Arc<ThreadGroup>, Arc<TaskShared>), Errno> {
+fn register(t: &Task, thread: bool, exit_signal: i32) -> Result<(Arc<ThreadGroup>, Arc<TaskShared>), Errno> {
     let mut tree = t.k.tree.lock().map_err(|_| Errno::EAGAIN)?;
     let me = t.node(&tree).ok_or(Errno::ESRCH)?;
     let (pgid, sid, init) = (me.pgid, me.sid, me.init);
@@ -72,7 +72,9 @@ fn register(t: &Task, thread: bool) -> Result<(Arc<ThreadGroup>, Arc<TaskShared>
         if let (Ok(mut c), Ok(p)) = (tg.comm.lock(), t.tg.comm.lock()) {
             *c = p.clone();
         }
-        tree.nodes.insert(tid, Node::new(tg.clone(), t.pid(), pgid, sid, init));
+        let mut node = Node::new(tg.clone(), t.pid(), pgid, sid, init);
+        node.exit_signal = exit_signal;
+        tree.nodes.insert(tid, node);
         if let Some(p) = tree.nodes.get_mut(&t.pid()) {
             p.children.insert(tid);
         }
@@ -105,7 +107,7 @@ fn do_fork(t: &mut Task, o: ForkOptions) -> SysResult {
     let thread = f & CLONE_THREAD != 0;
     let share_vm = f & CLONE_VM != 0;
     let vfork = f & CLONE_VFORK != 0;
-    let (tg, shared) = register(t, thread)?;
+    let (tg, shared) = register(t, thread, (f & 0xff) as i32)?;
     let tid = shared.tid;
     let done = vfork.then(|| Arc::new(VforkDone::default()));
     let mut seed = match t.child_seed(tg.clone(), shared.clone(), share_vm, f & CLONE_FILES != 0, done.clone()) {
@@ -162,6 +164,11 @@ pub fn sys_clone(t: &mut Task, a: &Args) -> SysResult {
     if flags & CLONE_THREAD != 0 && flags & CLONE_SIGHAND == 0 || flags & CLONE_SIGHAND != 0 && flags & CLONE_VM == 0 {
         return Err(Errno::EINVAL);
     }
+    const CLONE_NEWNS: u64 = 0x20000;
+    const CLONE_NEWUSER: u64 = 0x1000_0000;
+    if flags & (CLONE_NEWNS | CLONE_FS) == CLONE_NEWNS | CLONE_FS || flags & (CLONE_NEWUSER | CLONE_FS) == CLONE_NEWUSER | CLONE_FS {
+        return Err(Errno::EINVAL);
+    }
     if flags & CLONE_NEW_ANY != 0 {
         return Err(Errno::EPERM);
     }
@@ -175,6 +182,9 @@ pub fn sys_clone(t: &mut Task, a: &Args) -> SysResult {
     do_fork(t, ForkOptions { flags, stack: a.u64(1), tls: a.u64(4), parent_tid: a.addr(2), child_tid: a.addr(3) })
 }
 
+/// Longest single argument or environment string, NUL excluded (32 pages, as Linux).
+const MAX_ARG_STRLEN: usize = 32 * 4096 - 1;
+
 /// Reads a NULL-terminated array of string pointers (argv/envp). NULL means empty.
 fn copy_in_strings(t: &Task, mut addr: u64) -> Result<Vec<Vec<u8>>, Errno> {
     let mut out = Vec::new();
@@ -187,7 +197,7 @@ fn copy_in_strings(t: &Task, mut addr: u64) -> Result<Vec<Vec<u8>>, Errno> {
         if p == 0 {
             return Ok(out);
         }
-        let s = t.mm().copy_in_cstr(p, loader::ARG_MAX).map_err(|e| if e == Errno::ENAMETOOLONG { Errno::E2BIG } else { e })?;
+        let s = t.mm().copy_in_cstr(p, MAX_ARG_STRLEN).map_err(|e| if e == Errno::ENAMETOOLONG { Errno::E2BIG } else { e })?;
         total += s.len() + 1 + 8;
         if total > loader::ARG_MAX {
             return Err(Errno::E2BIG);
@@ -347,6 +357,9 @@ enum Target {
 
 #[derive(Clone, Copy)]
 struct WaitOpts {
+    /// __WCLONE: only children whose exit signal is not SIGCHLD; __WALL: any child.
+    clone_only: bool,
+    all: bool,
     exited: bool,
     stopped: bool,
     continued: bool,
@@ -359,7 +372,9 @@ const WUNTRACED: u32 = 2;
 const WEXITED: u32 = 4;
 const WCONTINUED: u32 = 8;
 const WNOWAIT: u32 = 0x0100_0000;
-const WALL_BITS: u32 = 0x2000_0000 | 0x4000_0000 | 0x8000_0000;
+const WALL_BITS: u32 = 0x2000_0000 | __WALL | __WCLONE;
+const __WALL: u32 = 0x4000_0000;
+const __WCLONE: u32 = 0x8000_0000;
 
 fn try_wait(t: &Task, target: Target, o: WaitOpts) -> Result<Option<(i32, ChildReport)>, Errno> {
     let mut tree = t.k.tree.lock().map_err(|_| Errno::EAGAIN)?;
@@ -371,6 +386,10 @@ fn try_wait(t: &Task, target: Target, o: WaitOpts) -> Result<Option<(i32, ChildR
             Target::Any => true,
             Target::Pid(p) => *c == p,
             Target::Group(g) => tree.get(*c).is_some_and(|n| n.pgid == g),
+        })
+        .filter(|c| {
+            let is_clone = tree.get(*c).is_some_and(|n| n.exit_signal != abi::signal::SIGCHLD);
+            o.all || is_clone == o.clone_only
         })
         .collect();
     if matching.is_empty() {
@@ -434,6 +453,8 @@ pub fn sys_wait4(t: &mut Task, a: &Args) -> SysResult {
         p => Target::Pid(p),
     };
     let o = WaitOpts {
+        clone_only: opts & __WCLONE != 0,
+        all: opts & __WALL != 0,
         exited: true,
         stopped: opts & WUNTRACED != 0,
         continued: opts & WCONTINUED != 0,
@@ -471,6 +492,8 @@ pub fn sys_waitid(t: &mut Task, a: &Args) -> SysResult {
         return Err(Errno::EINVAL);
     }
     let o = WaitOpts {
+        clone_only: opts & __WCLONE != 0,
+        all: opts & __WALL != 0,
         exited: opts & WEXITED != 0,
         stopped: opts & WUNTRACED != 0,
         continued: opts & WCONTINUED != 0,
@@ -608,7 +631,8 @@ pub fn sys_kill(t: &mut Task, a: &Args) -> SysResult {
         let tree = t.k.tree.lock().map_err(|_| Errno::EAGAIN)?;
         let me = t.node(&tree).ok_or(Errno::ESRCH)?;
         match pid {
-            p if p > 0 => tree.get(p).filter(|n| n.zombie.is_none() || signo == 0).map(|n| n.tg.clone()).into_iter().collect(),
+            // A zombie still exists: signalling it succeeds and does nothing.
+            p if p > 0 => tree.get(p).map(|n| n.tg.clone()).into_iter().collect(),
             0 => tree.group_members(me.pgid),
             -1 => {
                 let init = me.init;

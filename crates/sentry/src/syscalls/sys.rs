@@ -160,7 +160,8 @@ fn host_total_memory() -> u64 {
 pub fn sys_sysinfo(t: &mut Task, a: &Args) -> SysResult {
     let total = if t.k.config.total_memory > 0 { t.k.config.total_memory } else { host_total_memory() };
     let procs = t.k.tree.lock().map(|tr| tr.nodes.len()).unwrap_or(1) as u16;
-    let uptime = t.k.boot.elapsed().as_secs().max(1);
+    // The same clock the application sees as CLOCK_BOOTTIME.
+    let uptime = rustix::time::clock_gettime(rustix::time::ClockId::Boottime).tv_sec.max(1) as u64;
     let mut b = [0u8; 112];
     b[0..8].copy_from_slice(&uptime.to_le_bytes());
     b[32..40].copy_from_slice(&total.to_le_bytes());

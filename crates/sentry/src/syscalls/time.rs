@@ -104,10 +104,10 @@ const TIMER_ABSTIME: u32 = 1;
 
 pub fn sys_clock_nanosleep(t: &mut Task, a: &Args) -> SysResult {
     let id = a.i32(0);
-    if matches!(id, 2 | 3) || a.u32(1) & !TIMER_ABSTIME != 0 {
-        return Err(Errno::EINVAL);
-    }
     clock(id)?;
+    if matches!(id, 2 | 3) {
+        return Err(Errno::EOPNOTSUPP);
+    }
     let req = get_timespec(t, a.addr(2))?;
     if a.u32(1) & TIMER_ABSTIME != 0 {
         let (s, ns) = now(id)?;
