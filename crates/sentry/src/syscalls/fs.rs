@@ -7,7 +7,8 @@
 //! sys_rename, sys_renameat, sys_renameat2, sys_symlink, sys_symlinkat, sys_link,
 //! sys_linkat, sys_chmod, sys_fchmod, sys_fchmodat, sys_chown, sys_fchown, sys_lchown,
 //! sys_fchownat, sys_truncate, sys_ftruncate, sys_utimensat, sys_umask, sys_statfs,
-//! sys_fstatfs.
+//! sys_fstatfs, and the xattr family (sys_{,l,f}{get,set,list,remove}xattr), which
+//! stores nothing: every object has no extended attributes.
 
 use super::file::install;
 use super::strace::Arg::{self, *};
@@ -66,6 +67,18 @@ pub const HANDLERS: &[(u64, Handler, Support, &[Arg])] = &[
     (332, P(sys_statx), Full, &[Fd, Path, Hex, Hex, Ptr]),
     (437, P(sys_openat2), Partial("RESOLVE_* flags other than NO_SYMLINKS are ignored"), &[Fd, Path, Ptr, Size]),
     (439, P(sys_faccessat2), Full, &[Fd, Path, Int, Hex]),
+    (188, P(sys_setxattr), Partial("no extended attributes are stored"), &[Path, Ptr, Ptr, Size, Hex]),
+    (189, P(sys_lsetxattr), Partial("no extended attributes are stored"), &[Path, Ptr, Ptr, Size, Hex]),
+    (190, P(sys_fsetxattr), Partial("no extended attributes are stored"), &[Fd, Ptr, Ptr, Size, Hex]),
+    (191, P(sys_getxattr), Partial("no extended attributes are stored"), &[Path, Ptr, Ptr, Size]),
+    (192, P(sys_lgetxattr), Partial("no extended attributes are stored"), &[Path, Ptr, Ptr, Size]),
+    (193, P(sys_fgetxattr), Partial("no extended attributes are stored"), &[Fd, Ptr, Ptr, Size]),
+    (194, P(sys_listxattr), Partial("no extended attributes are stored"), &[Path, Ptr, Size]),
+    (195, P(sys_llistxattr), Partial("no extended attributes are stored"), &[Path, Ptr, Size]),
+    (196, P(sys_flistxattr), Partial("no extended attributes are stored"), &[Fd, Ptr, Size]),
+    (197, P(sys_removexattr), Partial("no extended attributes are stored"), &[Path, Ptr]),
+    (198, P(sys_lremovexattr), Partial("no extended attributes are stored"), &[Path, Ptr]),
+    (199, P(sys_fremovexattr), Partial("no extended attributes are stored"), &[Fd, Ptr]),
 ];
 
 const AT_FDCWD: i32 = -100;
@@ -781,6 +794,103 @@ pub fn sys_umask(t: &mut Task, a: &Args) -> SysResult {
     let old = t.fs.umask;
     t.fs.umask = a.u32(0) & 0o777;
     Ok(u64::from(old))
+}
+
+// ---------------------------------------------------------------------------------
+// extended attributes: none are kept
+
+/// The object an xattr call names: a path (following or not) or a descriptor.
+fn xattr_target(t: &Task, a: &Args, by_fd: bool, follow: bool) -> Result<(), Errno> {
+    if by_fd {
+        t.fds.get(a.fd(0))?;
+        return Ok(());
+    }
+    let path = path_arg(t, a.addr(0), false)?;
+    t.fs.lookup(&creds(t), None, &path, follow)?;
+    Ok(())
+}
+
+/// An attribute name: EFAULT, ERANGE for "" or more than XATTR_NAME_MAX (255).
+fn xattr_name(t: &Task, addr: u64) -> Result<Vec<u8>, Errno> {
+    let n = t.mm().copy_in_cstr(addr, 256).map_err(|e| {
+        if e == Errno::ENAMETOOLONG {
+            Errno::ERANGE
+        } else {
+            e
+        }
+    })?;
+    if n.is_empty() {
+        return Err(Errno::ERANGE);
+    }
+    Ok(n)
+}
+
+fn getxattr(t: &mut Task, a: &Args, by_fd: bool, follow: bool) -> SysResult {
+    xattr_target(t, a, by_fd, follow)?;
+    xattr_name(t, a.addr(1))?;
+    Err(Errno::ENODATA)
+}
+
+fn setxattr(t: &mut Task, a: &Args, by_fd: bool, follow: bool) -> SysResult {
+    const XATTR_CREATE: u32 = 1;
+    const XATTR_REPLACE: u32 = 2;
+    if a.u32(4) & !(XATTR_CREATE | XATTR_REPLACE) != 0 {
+        return Err(Errno::EINVAL);
+    }
+    xattr_target(t, a, by_fd, follow)?;
+    xattr_name(t, a.addr(1))?;
+    if a.usize(3) > 65536 {
+        return Err(Errno::E2BIG);
+    }
+    Err(Errno::EOPNOTSUPP)
+}
+
+fn listxattr(t: &mut Task, a: &Args, by_fd: bool, follow: bool) -> SysResult {
+    xattr_target(t, a, by_fd, follow)?;
+    Ok(0)
+}
+
+fn removexattr(t: &mut Task, a: &Args, by_fd: bool, follow: bool) -> SysResult {
+    xattr_target(t, a, by_fd, follow)?;
+    xattr_name(t, a.addr(1))?;
+    Err(Errno::ENODATA)
+}
+
+pub fn sys_getxattr(t: &mut Task, a: &Args) -> SysResult {
+    getxattr(t, a, false, true)
+}
+pub fn sys_lgetxattr(t: &mut Task, a: &Args) -> SysResult {
+    getxattr(t, a, false, false)
+}
+pub fn sys_fgetxattr(t: &mut Task, a: &Args) -> SysResult {
+    getxattr(t, a, true, true)
+}
+pub fn sys_setxattr(t: &mut Task, a: &Args) -> SysResult {
+    setxattr(t, a, false, true)
+}
+pub fn sys_lsetxattr(t: &mut Task, a: &Args) -> SysResult {
+    setxattr(t, a, false, false)
+}
+pub fn sys_fsetxattr(t: &mut Task, a: &Args) -> SysResult {
+    setxattr(t, a, true, true)
+}
+pub fn sys_listxattr(t: &mut Task, a: &Args) -> SysResult {
+    listxattr(t, a, false, true)
+}
+pub fn sys_llistxattr(t: &mut Task, a: &Args) -> SysResult {
+    listxattr(t, a, false, false)
+}
+pub fn sys_flistxattr(t: &mut Task, a: &Args) -> SysResult {
+    listxattr(t, a, true, true)
+}
+pub fn sys_removexattr(t: &mut Task, a: &Args) -> SysResult {
+    removexattr(t, a, false, true)
+}
+pub fn sys_lremovexattr(t: &mut Task, a: &Args) -> SysResult {
+    removexattr(t, a, false, false)
+}
+pub fn sys_fremovexattr(t: &mut Task, a: &Args) -> SysResult {
+    removexattr(t, a, true, true)
 }
 
 #[cfg(test)]
