@@ -973,3 +973,29 @@ fn rename_same(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sparse_data_reads_zeros_and_truncates() {
+        let mut d = Data::default();
+        assert_eq!(d.write(b"abc", 10_000), Ok(3));
+        assert_eq!(d.size, 10_003);
+        assert_eq!(d.pages.len(), 1, "holes take no pages");
+        let mut buf = [9u8; 8];
+        assert_eq!(d.read(&mut buf, 9_998), 5);
+        assert_eq!(&buf[..5], &[0, 0, b'a', b'b', b'c']);
+        assert_eq!(d.read(&mut buf, 20_000), 0);
+        d.truncate(10_001).unwrap();
+        assert_eq!(d.read(&mut buf, 9_999), 2);
+        assert_eq!(&buf[..2], &[0, b'a']);
+        // Growing again must not resurrect the cut bytes.
+        d.truncate(10_003).unwrap();
+        assert_eq!(d.read(&mut buf, 10_000), 3);
+        assert_eq!(&buf[..3], &[b'a', 0, 0]);
+        assert_eq!(d.write(b"x", MAX_FILE_SIZE), Err(Errno::EFBIG));
+        assert_eq!(d.truncate(u64::MAX), Err(Errno::EFBIG));
+    }
+}

@@ -26,3 +26,6 @@ pub const PATH_MAX: usize = 4096;
 pub const NAME_MAX: usize = 255;
 /// Symlinks followed during one walk before ELOOP.
 pub const MAX_SYMLINKS: u32 = 40;
+
+#[cfg(test)]
+mod tests;
