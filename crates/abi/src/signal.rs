@@ -69,7 +69,9 @@ pub fn parse_signal(s: &str) -> Option<i32> {
 
 /// The name of a standard signal without the `SIG` prefix.
 pub fn signal_name(sig: i32) -> Option<&'static str> {
-    usize::try_from(sig - 1).ok().and_then(|i| NAMES.get(i).copied())
+    usize::try_from(sig - 1)
+        .ok()
+        .and_then(|i| NAMES.get(i).copied())
 }
 
 const NAMES: [&str; 31] = [

@@ -27,8 +27,16 @@ pub struct Prot {
 }
 
 impl Prot {
-    pub const NONE: Prot = Prot { read: false, write: false, exec: false };
-    pub const RW: Prot = Prot { read: true, write: true, exec: false };
+    pub const NONE: Prot = Prot {
+        read: false,
+        write: false,
+        exec: false,
+    };
+    pub const RW: Prot = Prot {
+        read: true,
+        write: true,
+        exec: false,
+    };
 
     /// Decodes `PROT_*` bits. Unknown bits are the caller's to reject.
     pub fn from_bits(bits: u64) -> Prot {
@@ -61,7 +69,12 @@ pub enum Event {
     Syscall,
     /// A memory fault at `addr`. `signo` and `code` are what the host reported
     /// (SIGSEGV/SIGBUS, SEGV_MAPERR/SEGV_ACCERR...).
-    Fault { addr: u64, access: Access, signo: i32, code: i32 },
+    Fault {
+        addr: u64,
+        access: Access,
+        signo: i32,
+        code: i32,
+    },
     /// A synchronous host signal other than a memory fault (SIGILL, SIGFPE, SIGTRAP from
     /// int3...), with the faulting address if any.
     Signal { signo: i32, code: i32, addr: u64 },
@@ -75,7 +88,10 @@ pub enum PlatformError {
     #[error("creating stub process: {0}")]
     Spawn(std::io::Error),
     #[error("ptrace {op}: {err}")]
-    Ptrace { op: &'static str, err: std::io::Error },
+    Ptrace {
+        op: &'static str,
+        err: std::io::Error,
+    },
     #[error("stub process died unexpectedly ({0})")]
     StubDied(String),
     #[error("host call {name} in stub failed: {errno}")]
@@ -88,8 +104,13 @@ pub enum PlatformError {
 pub trait AddressSpace {
     /// Maps `len` bytes of the memory file at `file_offset` to `addr`, replacing
     /// whatever was there.
-    fn map(&mut self, addr: u64, len: u64, prot: Prot, file_offset: u64)
-        -> Result<(), PlatformError>;
+    fn map(
+        &mut self,
+        addr: u64,
+        len: u64,
+        prot: Prot,
+        file_offset: u64,
+    ) -> Result<(), PlatformError>;
     fn unmap(&mut self, addr: u64, len: u64) -> Result<(), PlatformError>;
     fn protect(&mut self, addr: u64, len: u64, prot: Prot) -> Result<(), PlatformError>;
 }
@@ -116,8 +137,12 @@ pub struct ContextSeed {
 }
 
 impl ContextSeed {
-    pub fn new(adopt: impl FnOnce() -> Result<Box<dyn Context>, PlatformError> + Send + 'static) -> ContextSeed {
-        ContextSeed { adopt: Box::new(adopt) }
+    pub fn new(
+        adopt: impl FnOnce() -> Result<Box<dyn Context>, PlatformError> + Send + 'static,
+    ) -> ContextSeed {
+        ContextSeed {
+            adopt: Box::new(adopt),
+        }
     }
 
     /// Finishes the context on the calling thread, which becomes its owner.

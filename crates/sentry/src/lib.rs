@@ -16,7 +16,9 @@ pub mod vfs;
 pub use kernel::ExitStatus;
 
 use abi::Errno;
-use kernel::{default_rlimits, ContextSource, Cred, KernelShared, Node, TaskSeed, TaskShared, ThreadGroup};
+use kernel::{
+    default_rlimits, ContextSource, Cred, KernelShared, Node, TaskSeed, TaskShared, ThreadGroup,
+};
 use mm::{MemoryFile, MemoryManager};
 use std::os::fd::OwnedFd;
 use std::sync::Arc;
@@ -87,37 +89,76 @@ impl Kernel {
     pub fn new(config: KernelConfig) -> Result<Kernel, SentryError> {
         let mf = Arc::new(MemoryFile::new()?);
         let platform = Arc::new(platform::ptrace::Ptrace::new(mf.fd())?);
-        Ok(Kernel { k: Arc::new(KernelShared::new(config, mf, platform)) })
+        Ok(Kernel {
+            k: Arc::new(KernelShared::new(config, mf, platform)),
+        })
     }
 
     /// Starts a container's first process. Fails (and starts nothing) if the program
     /// cannot be found or loaded.
     pub fn spawn(&self, spec: ProcessSpec) -> Result<Process, SentryError> {
         let k = &self.k;
-        let argv0 = spec.argv.first().cloned().ok_or_else(|| errno("empty argv")(Errno::EINVAL))?;
-        let mut fs = vfs::new_container_fs(spec.root, spec.overlay, spec.mounts).map_err(errno("building the container filesystem"))?;
+        let argv0 = spec
+            .argv
+            .first()
+            .cloned()
+            .ok_or_else(|| errno("empty argv")(Errno::EINVAL))?;
+        let mut fs = vfs::new_container_fs(spec.root, spec.overlay, spec.mounts)
+            .map_err(errno("building the container filesystem"))?;
         fs.umask = 0o022;
         let fds = vfs::FdTable::with_stdio(spec.stdio).map_err(errno("setting up stdio"))?;
-        let path = resolve_program(&fs, &argv0, &spec.env).map_err(errno(format!("finding {argv0:?}")))?;
-        let exe = vfs::open_executable(&fs, path.as_bytes()).map_err(errno(format!("opening {path}")))?;
+        let path =
+            resolve_program(&fs, &argv0, &spec.env).map_err(errno(format!("finding {argv0:?}")))?;
+        let exe =
+            vfs::open_executable(&fs, path.as_bytes()).map_err(errno(format!("opening {path}")))?;
         let elf = loader::elf::Elf::parse(&exe.data).map_err(errno(format!("loading {path}")))?;
-        let interp = match elf.interp(&exe.data).map_err(errno(format!("loading {path}")))? {
-            Some(p) => Some(vfs::open_executable(&fs, p).map_err(errno(format!("opening the interpreter of {path}")))?.data),
+        let interp = match elf
+            .interp(&exe.data)
+            .map_err(errno(format!("loading {path}")))?
+        {
+            Some(p) => Some(
+                vfs::open_executable(&fs, p)
+                    .map_err(errno(format!("opening the interpreter of {path}")))?
+                    .data,
+            ),
             None => None,
         };
         let mm = MemoryManager::new(k.mf.clone(), k.platform.user_range(), k.platform.reserved());
         let argv: Vec<Vec<u8>> = spec.argv.iter().map(|s| s.as_bytes().to_vec()).collect();
         let envp: Vec<Vec<u8>> = spec.env.iter().map(|s| s.as_bytes().to_vec()).collect();
-        let ids = loader::AuxIds { uid: spec.uid, euid: spec.uid, gid: spec.gid, egid: spec.gid };
-        let image = loader::load(&mm, &exe.data, interp.as_deref(), &argv, &envp, path.as_bytes(), ids)
-            .map_err(errno(format!("loading {path}")))?;
+        let ids = loader::AuxIds {
+            uid: spec.uid,
+            euid: spec.uid,
+            gid: spec.gid,
+            egid: spec.gid,
+        };
+        let image = loader::load(
+            &mm,
+            &exe.data,
+            interp.as_deref(),
+            &argv,
+            &envp,
+            path.as_bytes(),
+            ids,
+        )
+        .map_err(errno(format!("loading {path}")))?;
 
         let (pid, tg, shared) = {
-            let mut tree = k.tree.lock().map_err(|_| errno("process tree")(Errno::EAGAIN))?;
+            let mut tree = k
+                .tree
+                .lock()
+                .map_err(|_| errno("process tree")(Errno::EAGAIN))?;
             let pid = tree.alloc_pid();
             let tg = ThreadGroup::new(pid, Default::default());
             if let Ok(mut c) = tg.comm.lock() {
-                *c = exe.path.rsplit('/').next().unwrap_or("").chars().take(15).collect();
+                *c = exe
+                    .path
+                    .rsplit('/')
+                    .next()
+                    .unwrap_or("")
+                    .chars()
+                    .take(15)
+                    .collect();
             }
             let shared = TaskShared::new(pid, Default::default());
             if let Ok(mut t) = tg.tasks.lock() {
@@ -135,7 +176,14 @@ impl Kernel {
         regs.eflags = 0x202;
         regs.cs = 0x33;
         regs.ss = 0x2b;
-        let cred = Cred { uid: spec.uid, euid: spec.uid, suid: spec.uid, gid: spec.gid, egid: spec.gid, sgid: spec.gid };
+        let cred = Cred {
+            uid: spec.uid,
+            euid: spec.uid,
+            suid: spec.uid,
+            gid: spec.gid,
+            egid: spec.gid,
+            sgid: spec.gid,
+        };
         let seed = TaskSeed {
             k: k.clone(),
             tg: tg.clone(),
@@ -168,7 +216,10 @@ fn resolve_program(fs: &vfs::FsContext, prog: &str, env: &[String]) -> Result<St
     if prog.contains('/') {
         return Ok(prog.to_string());
     }
-    let path = env.iter().find_map(|e| e.strip_prefix("PATH=")).unwrap_or(DEFAULT_PATH);
+    let path = env
+        .iter()
+        .find_map(|e| e.strip_prefix("PATH="))
+        .unwrap_or(DEFAULT_PATH);
     let mut err = Errno::ENOENT;
     for dir in path.split(':').filter(|d| !d.is_empty()) {
         let cand = format!("{}/{prog}", dir.trim_end_matches('/'));
@@ -207,16 +258,29 @@ impl Process {
         if self.tg.exit_status().is_some() {
             return Err(SentryError::NoProcess(self.tg.pid));
         }
-        self.tg.post_signal(kernel::signal::SigInfo { signo: sig, code: kernel::signal::SI_USER, ..Default::default() });
+        self.tg.post_signal(kernel::signal::SigInfo {
+            signo: sig,
+            code: kernel::signal::SI_USER,
+            ..Default::default()
+        });
         Ok(())
     }
 
     /// Signals every process of this container.
     pub fn signal_all(&self, sig: i32) -> Result<(), SentryError> {
         kernel::signal::valid(sig).map_err(errno(format!("signal {sig}")))?;
-        let members = self.k.tree.lock().map(|t| t.container_members(self.tg.pid)).unwrap_or_default();
+        let members = self
+            .k
+            .tree
+            .lock()
+            .map(|t| t.container_members(self.tg.pid))
+            .unwrap_or_default();
         for m in members {
-            m.post_signal(kernel::signal::SigInfo { signo: sig, code: kernel::signal::SI_USER, ..Default::default() });
+            m.post_signal(kernel::signal::SigInfo {
+                signo: sig,
+                code: kernel::signal::SI_USER,
+                ..Default::default()
+            });
         }
         Ok(())
     }

@@ -17,7 +17,10 @@
 
 mod sys;
 
-use crate::{AddressSpace, Context, ContextSeed, Event, FpState, Interrupter, Platform, PlatformError, Prot, Regs};
+use crate::{
+    AddressSpace, Context, ContextSeed, Event, FpState, Interrupter, Platform, PlatformError, Prot,
+    Regs,
+};
 use abi::Errno;
 use std::os::fd::{AsRawFd, BorrowedFd};
 use std::sync::Arc;
@@ -45,8 +48,12 @@ const STUB_CODE: [u8; 33] = [
 const CLONE_ENTRY: u64 = 16;
 const PARK_ENTRY: u64 = 23;
 /// Flags of an injected clone: a thread sharing everything with the stub.
-const STUB_THREAD_FLAGS: u64 = (libc::CLONE_VM | libc::CLONE_FS | libc::CLONE_FILES | libc::CLONE_SIGHAND
-    | libc::CLONE_THREAD | libc::CLONE_SYSVSEM) as u64;
+const STUB_THREAD_FLAGS: u64 = (libc::CLONE_VM
+    | libc::CLONE_FS
+    | libc::CLONE_FILES
+    | libc::CLONE_SIGHAND
+    | libc::CLONE_THREAD
+    | libc::CLONE_SYSVSEM) as u64;
 
 /// The ptrace platform. One per sentry.
 pub struct Ptrace {
@@ -58,7 +65,10 @@ impl Ptrace {
     /// `memfd` is the sentry's memory file; it must stay open as long as the platform.
     pub fn new(memfd: BorrowedFd<'_>) -> Result<Ptrace, PlatformError> {
         let stub_page = sys::map_code_page(&STUB_CODE).map_err(PlatformError::Spawn)?;
-        Ok(Ptrace { memfd: memfd.as_raw_fd(), stub_page })
+        Ok(Ptrace {
+            memfd: memfd.as_raw_fd(),
+            stub_page,
+        })
     }
 }
 
@@ -122,7 +132,13 @@ fn ptrace_err(op: &'static str) -> impl FnOnce(std::io::Error) -> PlatformError 
 
 impl Stub {
     fn spawn(memfd: i32, stub_page: u64) -> Result<Stub, PlatformError> {
-        let pid = sys::fork_stub(memfd, STUB_MEMFD, sys::rseq_registration(), INTERRUPT_SIGNAL).map_err(PlatformError::Spawn)?;
+        let pid = sys::fork_stub(
+            memfd,
+            STUB_MEMFD,
+            sys::rseq_registration(),
+            INTERRUPT_SIGNAL,
+        )
+        .map_err(PlatformError::Spawn)?;
         let mut stub = Stub {
             process: Arc::new(StubProcess { pid }),
             tid: pid,
@@ -143,7 +159,11 @@ impl Stub {
         // Remove every inherited sentry mapping except the stub page.
         stub.inject("munmap", libc::SYS_munmap, [0, stub_page, 0, 0, 0, 0])?;
         let above = stub_page + PAGE;
-        stub.inject("munmap", libc::SYS_munmap, [above, TASK_SIZE - above, 0, 0, 0, 0])?;
+        stub.inject(
+            "munmap",
+            libc::SYS_munmap,
+            [above, TASK_SIZE - above, 0, 0, 0, 0],
+        )?;
         Ok(stub)
     }
 
@@ -179,11 +199,22 @@ impl Stub {
     }
 
     /// Runs one host syscall inside the stub and returns its result.
-    fn inject(&mut self, name: &'static str, nr: i64, args: [u64; 6]) -> Result<u64, PlatformError> {
+    fn inject(
+        &mut self,
+        name: &'static str,
+        nr: i64,
+        args: [u64; 6],
+    ) -> Result<u64, PlatformError> {
         self.inject_at(0, name, nr, args)
     }
 
-    fn inject_at(&mut self, entry: u64, name: &'static str, nr: i64, args: [u64; 6]) -> Result<u64, PlatformError> {
+    fn inject_at(
+        &mut self,
+        entry: u64,
+        name: &'static str,
+        nr: i64,
+        args: [u64; 6],
+    ) -> Result<u64, PlatformError> {
         self.check_owner()?;
         let pid = self.tid;
         let mut regs = self.base_regs;
@@ -212,7 +243,9 @@ impl Stub {
                 INTERRUPT_SIGNAL | libc::SIGSTOP => continue,
                 sig => {
                     let rip = sys::get_regs(pid).map(|r| r.rip).unwrap_or_default();
-                    let addr = sys::get_siginfo(pid).map(|s| sys::siginfo_addr(&s)).unwrap_or_default();
+                    let addr = sys::get_siginfo(pid)
+                        .map(|s| sys::siginfo_addr(&s))
+                        .unwrap_or_default();
                     return Err(PlatformError::StubDied(format!(
                         "signal {sig} in injected {name} at {rip:#x}, fault address {addr:#x}"
                     )));
@@ -222,7 +255,10 @@ impl Stub {
         let out = sys::get_regs(pid).map_err(ptrace_err("GETREGS"))?;
         let ret = out.rax as i64;
         if (-4095..0).contains(&ret) {
-            return Err(PlatformError::Injected { name, errno: Errno::from_raw(-ret as i32) });
+            return Err(PlatformError::Injected {
+                name,
+                errno: Errno::from_raw(-ret as i32),
+            });
         }
         Ok(out.rax)
     }
@@ -245,18 +281,41 @@ fn prot_bits(prot: Prot) -> u64 {
 }
 
 impl AddressSpace for Stub {
-    fn map(&mut self, addr: u64, len: u64, prot: Prot, file_offset: u64) -> Result<(), PlatformError> {
+    fn map(
+        &mut self,
+        addr: u64,
+        len: u64,
+        prot: Prot,
+        file_offset: u64,
+    ) -> Result<(), PlatformError> {
         let flags = (libc::MAP_SHARED | libc::MAP_FIXED) as u64;
-        self.inject("mmap", libc::SYS_mmap, [addr, len, prot_bits(prot), flags, STUB_MEMFD as u64, file_offset])
-            .map(drop)
+        self.inject(
+            "mmap",
+            libc::SYS_mmap,
+            [
+                addr,
+                len,
+                prot_bits(prot),
+                flags,
+                STUB_MEMFD as u64,
+                file_offset,
+            ],
+        )
+        .map(drop)
     }
 
     fn unmap(&mut self, addr: u64, len: u64) -> Result<(), PlatformError> {
-        self.inject("munmap", libc::SYS_munmap, [addr, len, 0, 0, 0, 0]).map(drop)
+        self.inject("munmap", libc::SYS_munmap, [addr, len, 0, 0, 0, 0])
+            .map(drop)
     }
 
     fn protect(&mut self, addr: u64, len: u64, prot: Prot) -> Result<(), PlatformError> {
-        self.inject("mprotect", libc::SYS_mprotect, [addr, len, prot_bits(prot), 0, 0, 0]).map(drop)
+        self.inject(
+            "mprotect",
+            libc::SYS_mprotect,
+            [addr, len, prot_bits(prot), 0, 0, 0],
+        )
+        .map(drop)
     }
 }
 
@@ -293,7 +352,11 @@ impl Context for Stub {
             }
             libc::SIGILL | libc::SIGFPE | libc::SIGTRAP => {
                 let si = sys::get_siginfo(pid).map_err(ptrace_err("GETSIGINFO"))?;
-                Ok(Event::Signal { signo: sig, code: si.si_code, addr: sys::siginfo_addr(&si) })
+                Ok(Event::Signal {
+                    signo: sig,
+                    code: si.si_code,
+                    addr: sys::siginfo_addr(&si),
+                })
             }
             // Our interrupt, or a stray signal sent to the stub from outside: the
             // application never sees host signals, so absorb it.
@@ -318,7 +381,12 @@ impl Context for Stub {
     }
 
     fn new_sibling(&mut self) -> Result<ContextSeed, PlatformError> {
-        let tid = self.inject_at(CLONE_ENTRY, "clone", libc::SYS_clone, [STUB_THREAD_FLAGS, 0, 0, 0, 0, 0])? as i32;
+        let tid = self.inject_at(
+            CLONE_ENTRY,
+            "clone",
+            libc::SYS_clone,
+            [STUB_THREAD_FLAGS, 0, 0, 0, 0, 0],
+        )? as i32;
         let process = self.process.clone();
         let stub_page = self.stub_page;
         Ok(ContextSeed::new(move || {
@@ -337,7 +405,8 @@ impl Drop for Stub {
         if Arc::strong_count(&self.process) > 1 && self.check_owner().is_ok() {
             let mut regs = self.base_regs;
             regs.rip = self.stub_page + PARK_ENTRY;
-            let r = sys::set_regs(self.tid, &regs).and_then(|_| sys::ptrace_simple(libc::PTRACE_DETACH, self.tid, 0));
+            let r = sys::set_regs(self.tid, &regs)
+                .and_then(|_| sys::ptrace_simple(libc::PTRACE_DETACH, self.tid, 0));
             if let Err(e) = r {
                 tracing::warn!(tid = self.tid, "releasing stub thread: {e}");
             }

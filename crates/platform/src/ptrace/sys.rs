@@ -26,14 +26,18 @@ pub fn get_regs(pid: i32) -> io::Result<Regs> {
 
 pub fn set_regs(pid: i32, regs: &Regs) -> io::Result<()> {
     // SAFETY: SETREGS reads one user_regs_struct from the pointer, which is valid.
-    check(unsafe { libc::ptrace(libc::PTRACE_SETREGS, pid, 0usize, regs as *const Regs) })
-        .map(drop)
+    check(unsafe { libc::ptrace(libc::PTRACE_SETREGS, pid, 0usize, regs as *const Regs) }).map(drop)
 }
 
 pub fn get_fpregs(pid: i32, fp: &mut FpState) -> io::Result<()> {
     // SAFETY: GETFPREGS writes one user_fpregs_struct to the pointer, which is valid.
     check(unsafe {
-        libc::ptrace(libc::PTRACE_GETFPREGS, pid, 0usize, &mut fp.0 as *mut libc::user_fpregs_struct)
+        libc::ptrace(
+            libc::PTRACE_GETFPREGS,
+            pid,
+            0usize,
+            &mut fp.0 as *mut libc::user_fpregs_struct,
+        )
     })
     .map(drop)
 }
@@ -41,7 +45,12 @@ pub fn get_fpregs(pid: i32, fp: &mut FpState) -> io::Result<()> {
 pub fn set_fpregs(pid: i32, fp: &FpState) -> io::Result<()> {
     // SAFETY: SETFPREGS reads one user_fpregs_struct from the pointer, which is valid.
     check(unsafe {
-        libc::ptrace(libc::PTRACE_SETFPREGS, pid, 0usize, &fp.0 as *const libc::user_fpregs_struct)
+        libc::ptrace(
+            libc::PTRACE_SETFPREGS,
+            pid,
+            0usize,
+            &fp.0 as *const libc::user_fpregs_struct,
+        )
     })
     .map(drop)
 }
@@ -51,7 +60,12 @@ pub fn get_siginfo(pid: i32) -> io::Result<libc::siginfo_t> {
     let mut si: libc::siginfo_t = unsafe { std::mem::zeroed() };
     // SAFETY: GETSIGINFO writes one siginfo_t to the pointer, which is valid.
     check(unsafe {
-        libc::ptrace(libc::PTRACE_GETSIGINFO, pid, 0usize, &mut si as *mut libc::siginfo_t)
+        libc::ptrace(
+            libc::PTRACE_GETSIGINFO,
+            pid,
+            0usize,
+            &mut si as *mut libc::siginfo_t,
+        )
     })?;
     Ok(si)
 }
@@ -131,13 +145,25 @@ const RSEQ_FLAG_UNREGISTER: i32 = 1;
 /// Forks a stub child. In the child, only async-signal-safe raw syscalls run: it keeps
 /// `memfd` as descriptor `STUB_MEMFD` and closes every other descriptor, stops itself under ptrace and never returns. In the parent, returns the
 /// child's pid.
-pub fn fork_stub(memfd: i32, stub_memfd: i32, rseq: Option<(u64, u32)>, interrupt_signal: i32) -> io::Result<i32> {
+pub fn fork_stub(
+    memfd: i32,
+    stub_memfd: i32,
+    rseq: Option<(u64, u32)>,
+    interrupt_signal: i32,
+) -> io::Result<i32> {
     // Kernel `struct sigaction` for SIG_IGN: handler, flags, restorer, mask.
     let ignore: [u64; 4] = [1, 0, 0, 0];
     // SAFETY: a raw clone with SIGCHLD is fork without glibc's atfork handlers. The child
     // touches no locks or allocator state: only raw syscalls on integers follow.
     let pid = unsafe {
-        libc::syscall(libc::SYS_clone, libc::SIGCHLD as libc::c_ulong, 0usize, 0usize, 0usize, 0usize)
+        libc::syscall(
+            libc::SYS_clone,
+            libc::SIGCHLD as libc::c_ulong,
+            0usize,
+            0usize,
+            0usize,
+            0usize,
+        )
     };
     if pid < 0 {
         return Err(io::Error::last_os_error());
@@ -150,7 +176,13 @@ pub fn fork_stub(memfd: i32, stub_memfd: i32, rseq: Option<(u64, u32)>, interrup
     unsafe {
         // A stub thread that was released (no tracer) must survive a late interrupt.
         // Traced threads still report the signal: ptrace sees ignored signals too.
-        libc::syscall(libc::SYS_rt_sigaction, interrupt_signal, ignore.as_ptr(), 0usize, 8usize);
+        libc::syscall(
+            libc::SYS_rt_sigaction,
+            interrupt_signal,
+            ignore.as_ptr(),
+            0usize,
+            8usize,
+        );
         if let Some((area, len)) = rseq {
             libc::syscall(libc::SYS_rseq, area, len, RSEQ_FLAG_UNREGISTER, RSEQ_SIG);
         }
@@ -158,9 +190,18 @@ pub fn fork_stub(memfd: i32, stub_memfd: i32, rseq: Option<(u64, u32)>, interrup
             libc::syscall(libc::SYS_dup2, memfd, stub_memfd);
         }
         libc::syscall(libc::SYS_close_range, 0u32, (stub_memfd - 1) as u32, 0u32);
-        libc::syscall(libc::SYS_close_range, (stub_memfd + 1) as u32, u32::MAX, 0u32);
+        libc::syscall(
+            libc::SYS_close_range,
+            (stub_memfd + 1) as u32,
+            u32::MAX,
+            0u32,
+        );
         libc::syscall(libc::SYS_ptrace, libc::PTRACE_TRACEME, 0, 0, 0);
-        libc::syscall(libc::SYS_kill, libc::syscall(libc::SYS_getpid), libc::SIGSTOP);
+        libc::syscall(
+            libc::SYS_kill,
+            libc::syscall(libc::SYS_getpid),
+            libc::SIGSTOP,
+        );
         loop {
             libc::syscall(libc::SYS_exit_group, 111);
         }

@@ -1,7 +1,9 @@
 //! Thread and process exit, reaping, and job-control stops.
 
 use super::process::{ChildReport, GroupExit, TaskShared, ThreadGroup, Tree};
-use super::signal::{self, SigInfo, CLD_CONTINUED, CLD_DUMPED, CLD_EXITED, CLD_KILLED, CLD_STOPPED};
+use super::signal::{
+    self, SigInfo, CLD_CONTINUED, CLD_DUMPED, CLD_EXITED, CLD_KILLED, CLD_STOPPED,
+};
 use super::task::Task;
 use super::waiter::events;
 use super::{futex, ExitStatus, KernelShared};
@@ -33,7 +35,12 @@ pub fn exit_task(task: Task, status: ExitStatus) {
 }
 
 /// For a task that never ran (its context could not be made).
-pub fn thread_gone(k: &Arc<KernelShared>, tg: &Arc<ThreadGroup>, shared: &Arc<TaskShared>, status: ExitStatus) {
+pub fn thread_gone(
+    k: &Arc<KernelShared>,
+    tg: &Arc<ThreadGroup>,
+    shared: &Arc<TaskShared>,
+    status: ExitStatus,
+) {
     if remove_thread(k, tg, shared) {
         exit_process(k, tg, final_status(tg, status));
     }
@@ -68,7 +75,13 @@ fn child_info(pid: i32, status: ExitStatus) -> SigInfo {
         ExitStatus::Signaled(s) if is_core(s) => (CLD_DUMPED, s),
         ExitStatus::Signaled(s) => (CLD_KILLED, s),
     };
-    SigInfo { signo: sig::SIGCHLD, code, pid, status: st, ..Default::default() }
+    SigInfo {
+        signo: sig::SIGCHLD,
+        code,
+        pid,
+        status: st,
+        ..Default::default()
+    }
 }
 
 fn is_core(s: i32) -> bool {
@@ -87,7 +100,11 @@ pub fn exit_process(k: &Arc<KernelShared>, tg: &Arc<ThreadGroup>, status: ExitSt
                 // The container's init is gone: like a PID namespace, everything else dies.
                 for m in tree.container_members(init) {
                     if m.pid != pid {
-                        m.post_signal(SigInfo { signo: sig::SIGKILL, code: signal::SI_KERNEL, ..Default::default() });
+                        m.post_signal(SigInfo {
+                            signo: sig::SIGKILL,
+                            code: signal::SI_KERNEL,
+                            ..Default::default()
+                        });
                     }
                 }
             }
@@ -129,7 +146,13 @@ fn reparent(tree: &mut Tree, child: i32, new_parent: i32) {
     }
 }
 
-fn notify_parent_of_exit(tree: &mut Tree, pid: i32, ppid: i32, status: ExitStatus, exit_signal: i32) {
+fn notify_parent_of_exit(
+    tree: &mut Tree,
+    pid: i32,
+    ppid: i32,
+    status: ExitStatus,
+    exit_signal: i32,
+) {
     let parent = tree.nodes.get(&ppid).map(|p| p.tg.clone());
     let Some(parent) = parent else {
         // Nobody can wait for it: a container's first process is waited on through its
@@ -151,7 +174,10 @@ fn notify_parent_of_exit(tree: &mut Tree, pid: i32, ppid: i32, status: ExitStatu
             p.children.remove(&pid);
         }
     } else if exit_signal != 0 {
-        parent.post_signal(SigInfo { signo: exit_signal, ..child_info(pid, status) });
+        parent.post_signal(SigInfo {
+            signo: exit_signal,
+            ..child_info(pid, status)
+        });
     }
     parent.child_events.notify(events::ALL);
 }
@@ -180,10 +206,17 @@ pub fn wait_while_stopped(task: &mut Task) {
             return;
         }
         if pending & signal::bit(sig::SIGCONT) != 0 {
-            let resumed = tg.stopped.lock().map(|mut s| std::mem::replace(&mut *s, false)).unwrap_or(false);
+            let resumed = tg
+                .stopped
+                .lock()
+                .map(|mut s| std::mem::replace(&mut *s, false))
+                .unwrap_or(false);
             if let Ok(mut s) = tg.sig.lock() {
                 // A handler still gets SIGCONT delivered; otherwise it is used up here.
-                if !matches!(s.disposition(sig::SIGCONT), super::signal::Disposition::Handler(_)) {
+                if !matches!(
+                    s.disposition(sig::SIGCONT),
+                    super::signal::Disposition::Handler(_)
+                ) {
                     s.pending.discard(sig::SIGCONT);
                 }
             }
@@ -199,15 +232,29 @@ pub fn wait_while_stopped(task: &mut Task) {
 
 fn report_to_parent(task: &Task, report: ChildReport, code: i32, status: i32) {
     let pid = task.pid();
-    let Ok(mut tree) = task.k.tree.lock() else { return };
-    let Some(ppid) = tree.nodes.get(&pid).map(|n| n.ppid) else { return };
+    let Ok(mut tree) = task.k.tree.lock() else {
+        return;
+    };
+    let Some(ppid) = tree.nodes.get(&pid).map(|n| n.ppid) else {
+        return;
+    };
     if let Some(n) = tree.nodes.get_mut(&pid) {
         n.report = Some(report);
     }
     if let Some(p) = tree.nodes.get(&ppid) {
-        let nocldstop = p.tg.sig.lock().map(|s| s.action(sig::SIGCHLD).flags & signal::SA_NOCLDSTOP != 0).unwrap_or(true);
+        let nocldstop =
+            p.tg.sig
+                .lock()
+                .map(|s| s.action(sig::SIGCHLD).flags & signal::SA_NOCLDSTOP != 0)
+                .unwrap_or(true);
         if !nocldstop {
-            p.tg.post_signal(SigInfo { signo: sig::SIGCHLD, code, pid, status, ..Default::default() });
+            p.tg.post_signal(SigInfo {
+                signo: sig::SIGCHLD,
+                code,
+                pid,
+                status,
+                ..Default::default()
+            });
         }
         p.tg.child_events.notify(events::ALL);
     }

@@ -43,7 +43,9 @@ impl Futexes {
     }
 
     fn wake_key(&self, key: u64, n: u32, bitset: u32) -> u64 {
-        let Ok(mut t) = self.table.lock() else { return 0 };
+        let Ok(mut t) = self.table.lock() else {
+            return 0;
+        };
         wake_locked(&mut t, key, n, bitset)
     }
 }
@@ -68,7 +70,7 @@ fn wake_locked(t: &mut HashMap<u64, Vec<Entry>>, key: u64, n: u32, bitset: u32) 
 }
 
 fn check_addr(addr: u64) -> Result<(), Errno> {
-    if addr % 4 != 0 {
+    if !addr.is_multiple_of(4) {
         Err(Errno::EINVAL)
     } else {
         Ok(())
@@ -77,7 +79,13 @@ fn check_addr(addr: u64) -> Result<(), Errno> {
 
 /// FUTEX_WAIT(_BITSET): sleeps while `*addr == val`, until woken, interrupted or the
 /// deadline passes.
-pub fn wait(t: &mut Task, addr: u64, val: u32, bitset: u32, deadline: Option<Instant>) -> Result<u64, Errno> {
+pub fn wait(
+    t: &mut Task,
+    addr: u64,
+    val: u32,
+    bitset: u32,
+    deadline: Option<Instant>,
+) -> Result<u64, Errno> {
     check_addr(addr)?;
     if bitset == 0 {
         return Err(Errno::EINVAL);
@@ -91,7 +99,12 @@ pub fn wait(t: &mut Task, addr: u64, val: u32, bitset: u32, deadline: Option<Ins
         if t.mm().read_u32(addr)? != val {
             return Err(Errno::EAGAIN);
         }
-        table.entry(key).or_default().push(Entry { id, bitset, task: t.shared.clone(), woken: woken.clone() });
+        table.entry(key).or_default().push(Entry {
+            id,
+            bitset,
+            task: t.shared.clone(),
+            woken: woken.clone(),
+        });
     }
     loop {
         if woken.load(Ordering::Acquire) {
@@ -99,11 +112,19 @@ pub fn wait(t: &mut Task, addr: u64, val: u32, bitset: u32, deadline: Option<Ins
         }
         if t.interrupted() {
             k.futexes.remove(id);
-            return if woken.load(Ordering::Acquire) { Ok(0) } else { Err(Errno::ERESTARTSYS) };
+            return if woken.load(Ordering::Acquire) {
+                Ok(0)
+            } else {
+                Err(Errno::ERESTARTSYS)
+            };
         }
         if deadline.is_some_and(|d| Instant::now() >= d) {
             k.futexes.remove(id);
-            return if woken.load(Ordering::Acquire) { Ok(0) } else { Err(Errno::ETIMEDOUT) };
+            return if woken.load(Ordering::Acquire) {
+                Ok(0)
+            } else {
+                Err(Errno::ETIMEDOUT)
+            };
         }
         t.shared.waiter.sleep(deadline);
     }
@@ -128,7 +149,14 @@ pub fn wake_address(k: &KernelShared, mm: &MemoryManager, addr: u64, n: u32) {
 
 /// FUTEX_(CMP_)REQUEUE: wakes `nwake` waiters on `addr`, moves up to `nmove` others to
 /// `addr2`. With `cmp`, fails with EAGAIN unless `*addr == cmp`.
-pub fn requeue(t: &Task, addr: u64, addr2: u64, nwake: u32, nmove: u32, cmp: Option<u32>) -> Result<u64, Errno> {
+pub fn requeue(
+    t: &Task,
+    addr: u64,
+    addr2: u64,
+    nwake: u32,
+    nmove: u32,
+    cmp: Option<u32>,
+) -> Result<u64, Errno> {
     check_addr(addr)?;
     check_addr(addr2)?;
     let key = t.mm().translate(addr)?;

@@ -15,7 +15,9 @@ pub mod waiter;
 
 pub use process::{ChildReport, GroupExit, Node, TaskShared, ThreadGroup, Tree};
 pub use sigframe::sigreturn;
-pub use task::{default_rlimits, ContextSource, Cred, Rlimits, Task, TaskSeed, VforkDone, RLIM_INFINITY};
+pub use task::{
+    default_rlimits, ContextSource, Cred, Rlimits, Task, TaskSeed, VforkDone, RLIM_INFINITY,
+};
 
 use crate::mm::MemoryFile;
 use crate::KernelConfig;
@@ -65,7 +67,11 @@ pub struct KernelShared {
 }
 
 impl KernelShared {
-    pub fn new(config: KernelConfig, mf: Arc<MemoryFile>, platform: Arc<dyn Platform>) -> KernelShared {
+    pub fn new(
+        config: KernelConfig,
+        mf: Arc<MemoryFile>,
+        platform: Arc<dyn Platform>,
+    ) -> KernelShared {
         KernelShared {
             config,
             mf,
@@ -82,7 +88,9 @@ impl KernelShared {
     pub fn log_unimplemented(&self, nr: u64) {
         if let Ok(mut seen) = self.unimplemented.lock() {
             if seen.insert(nr) {
-                let name = crate::syscalls::entry(nr).map(|e| e.name).unwrap_or("unknown");
+                let name = crate::syscalls::entry(nr)
+                    .map(|e| e.name)
+                    .unwrap_or("unknown");
                 tracing::warn!(nr, name, "unsupported syscall: returning ENOSYS");
             }
         }
@@ -98,7 +106,12 @@ impl KernelShared {
     }
 
     pub fn thread_group(&self, pid: i32) -> Option<Arc<ThreadGroup>> {
-        self.tree.lock().ok()?.get(pid).filter(|n| n.zombie.is_none()).map(|n| n.tg.clone())
+        self.tree
+            .lock()
+            .ok()?
+            .get(pid)
+            .filter(|n| n.zombie.is_none())
+            .map(|n| n.tg.clone())
     }
 
     /// A live thread by tid, with its thread group.

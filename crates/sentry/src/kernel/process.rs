@@ -28,7 +28,12 @@ pub struct TaskShared {
 
 impl TaskShared {
     pub fn new(tid: i32, sig: ThreadSignals) -> Arc<TaskShared> {
-        Arc::new(TaskShared { tid, waiter: Waiter::new(), sig: Mutex::new(sig), interrupter: Mutex::new(None) })
+        Arc::new(TaskShared {
+            tid,
+            waiter: Waiter::new(),
+            sig: Mutex::new(sig),
+            interrupter: Mutex::new(None),
+        })
     }
 
     /// Wakes the task from a blocking wait and from application code.
@@ -42,7 +47,10 @@ impl TaskShared {
     }
 
     pub fn blocks(&self, signo: i32) -> bool {
-        self.sig.lock().map(|s| s.blocked & signal::bit(signo) != 0).unwrap_or(false)
+        self.sig
+            .lock()
+            .map(|s| s.blocked & signal::bit(signo) != 0)
+            .unwrap_or(false)
     }
 }
 
@@ -102,9 +110,14 @@ impl ThreadGroup {
     pub fn post_signal(&self, info: SigInfo) -> bool {
         let signo = info.signo;
         {
-            let Ok(mut s) = self.sig.lock() else { return false };
+            let Ok(mut s) = self.sig.lock() else {
+                return false;
+            };
             let all_block = self.threads().iter().all(|t| t.blocks(signo));
-            let keep = signo == abi::signal::SIGKILL || signo == abi::signal::SIGCONT || all_block || !s.is_ignored(signo);
+            let keep = signo == abi::signal::SIGKILL
+                || signo == abi::signal::SIGCONT
+                || all_block
+                || !s.is_ignored(signo);
             if !keep {
                 return false;
             }
@@ -120,7 +133,11 @@ impl ThreadGroup {
 
     /// Posts a signal to one thread (tkill, faults, SIGPIPE).
     pub fn post_thread_signal(&self, task: &TaskShared, info: SigInfo) -> bool {
-        let ignored = self.sig.lock().map(|s| s.is_ignored(info.signo)).unwrap_or(false);
+        let ignored = self
+            .sig
+            .lock()
+            .map(|s| s.is_ignored(info.signo))
+            .unwrap_or(false);
         if ignored && !task.blocks(info.signo) && info.signo != abi::signal::SIGKILL {
             return false;
         }
@@ -158,7 +175,9 @@ impl ThreadGroup {
 
     /// Blocks the calling (host) thread until the process has exited.
     pub fn wait_exit(&self) -> ExitStatus {
-        let Ok(mut e) = self.exit.lock() else { return ExitStatus::Signaled(9) };
+        let Ok(mut e) = self.exit.lock() else {
+            return ExitStatus::Signaled(9);
+        };
         loop {
             if let Some(st) = *e {
                 return st;
@@ -200,7 +219,18 @@ pub struct Node {
 impl Node {
     pub fn new(tg: Arc<ThreadGroup>, ppid: i32, pgid: i32, sid: i32, init: i32) -> Node {
         let exit_signal = abi::signal::SIGCHLD;
-        Node { tg, ppid, pgid, sid, init, children: BTreeSet::new(), zombie: None, report: None, execed: false, exit_signal }
+        Node {
+            tg,
+            ppid,
+            pgid,
+            sid,
+            init,
+            children: BTreeSet::new(),
+            zombie: None,
+            report: None,
+            execed: false,
+            exit_signal,
+        }
     }
 }
 
@@ -216,8 +246,14 @@ impl Tree {
     /// A fresh id for a process or thread: unused by either.
     pub fn alloc_pid(&mut self) -> i32 {
         loop {
-            self.next_pid = if self.next_pid >= 4_194_303 { 1 } else { self.next_pid + 1 };
-            if !self.nodes.contains_key(&self.next_pid) && !self.threads.contains_key(&self.next_pid) {
+            self.next_pid = if self.next_pid >= 4_194_303 {
+                1
+            } else {
+                self.next_pid + 1
+            };
+            if !self.nodes.contains_key(&self.next_pid)
+                && !self.threads.contains_key(&self.next_pid)
+            {
                 return self.next_pid;
             }
         }
@@ -229,11 +265,19 @@ impl Tree {
 
     /// Live (non-zombie) members of process group `pgid`.
     pub fn group_members(&self, pgid: i32) -> Vec<Arc<ThreadGroup>> {
-        self.nodes.values().filter(|n| n.pgid == pgid && n.zombie.is_none()).map(|n| n.tg.clone()).collect()
+        self.nodes
+            .values()
+            .filter(|n| n.pgid == pgid && n.zombie.is_none())
+            .map(|n| n.tg.clone())
+            .collect()
     }
 
     /// Live processes of the container whose first process is `init`.
     pub fn container_members(&self, init: i32) -> Vec<Arc<ThreadGroup>> {
-        self.nodes.values().filter(|n| n.init == init && n.zombie.is_none()).map(|n| n.tg.clone()).collect()
+        self.nodes
+            .values()
+            .filter(|n| n.init == init && n.zombie.is_none())
+            .map(|n| n.tg.clone())
+            .collect()
     }
 }

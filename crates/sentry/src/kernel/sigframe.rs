@@ -5,7 +5,9 @@
 //! (flags, link, stack_t, sigcontext, sigmask), `siginfo`; the FXSAVE area sits above
 //! it, 64-byte aligned, and `sigcontext.fpstate` points to it.
 
-use super::signal::{bit, SigAction, SigInfo, SA_NODEFER, SA_ONSTACK, SA_RESETHAND, SA_SIGINFO, UNBLOCKABLE};
+use super::signal::{
+    bit, SigAction, SigInfo, SA_NODEFER, SA_ONSTACK, SA_RESETHAND, SA_SIGINFO, UNBLOCKABLE,
+};
 use super::task::Task;
 use abi::Errno;
 use platform::FpState;
@@ -86,18 +88,24 @@ pub fn push(t: &mut Task, info: SigInfo, action: SigAction) -> Result<(), Errno>
     put(&mut f, 0, action.restorer);
     // uc_flags, uc_link = 0; uc_stack
     put(&mut f, UC_OFF + 16, ss_sp);
-    f[(UC_OFF + 24) as usize..(UC_OFF + 28) as usize].copy_from_slice(&(if on_alt { 1i32 } else { ss_flags }).to_le_bytes());
+    f[(UC_OFF + 24) as usize..(UC_OFF + 28) as usize]
+        .copy_from_slice(&(if on_alt { 1i32 } else { ss_flags }).to_le_bytes());
     put(&mut f, UC_OFF + 32, ss_size);
     let gregs = [
-        r.r8, r.r9, r.r10, r.r11, r.r12, r.r13, r.r14, r.r15, r.rdi, r.rsi, r.rbp, r.rbx, r.rdx, r.rax, r.rcx, r.rsp,
-        r.rip, r.eflags,
+        r.r8, r.r9, r.r10, r.r11, r.r12, r.r13, r.r14, r.r15, r.rdi, r.rsi, r.rbp, r.rbx, r.rdx,
+        r.rax, r.rcx, r.rsp, r.rip, r.eflags,
     ];
     for (i, v) in gregs.iter().enumerate() {
         put(&mut f, MCONTEXT_OFF + i as u64 * 8, *v);
     }
-    let segs = (r.cs & 0xffff) | (r.gs & 0xffff) << 16 | (r.fs & 0xffff) << 32 | (r.ss & 0xffff) << 48;
+    let segs =
+        (r.cs & 0xffff) | (r.gs & 0xffff) << 16 | (r.fs & 0xffff) << 32 | (r.ss & 0xffff) << 48;
     put(&mut f, MCONTEXT_OFF + 144, segs);
-    let trapno = if info.signo == abi::signal::SIGSEGV { 14 } else { 0 };
+    let trapno = if info.signo == abi::signal::SIGSEGV {
+        14
+    } else {
+        0
+    };
     put(&mut f, MCONTEXT_OFF + 160, trapno);
     put(&mut f, MCONTEXT_OFF + 168, old_mask);
     put(&mut f, MCONTEXT_OFF + 176, info.addr);
@@ -125,8 +133,16 @@ pub fn push(t: &mut Task, info: SigInfo, action: SigAction) -> Result<(), Errno>
     regs.rsp = frame;
     regs.rip = action.handler;
     regs.rdi = info.signo as u64;
-    regs.rsi = if action.flags & SA_SIGINFO != 0 { frame + INFO_OFF } else { 0 };
-    regs.rdx = if action.flags & SA_SIGINFO != 0 { frame + UC_OFF } else { 0 };
+    regs.rsi = if action.flags & SA_SIGINFO != 0 {
+        frame + INFO_OFF
+    } else {
+        0
+    };
+    regs.rdx = if action.flags & SA_SIGINFO != 0 {
+        frame + UC_OFF
+    } else {
+        0
+    };
     regs.rax = 0;
     // Handlers start with a clean direction flag and no single-step.
     regs.eflags &= !(0x400 | 0x100);
@@ -138,7 +154,13 @@ pub fn push(t: &mut Task, info: SigInfo, action: SigAction) -> Result<(), Errno>
 pub fn sigreturn(t: &mut Task) -> Result<(), Errno> {
     let frame = t.regs.rsp.wrapping_sub(8);
     let f = t.mm().copy_in_vec(frame, FRAME_SIZE as usize)?;
-    let get = |off: u64| u64::from_le_bytes(f[off as usize..off as usize + 8].try_into().unwrap_or([0; 8]));
+    let get = |off: u64| {
+        u64::from_le_bytes(
+            f[off as usize..off as usize + 8]
+                .try_into()
+                .unwrap_or([0; 8]),
+        )
+    };
     let g = |i: u64| get(MCONTEXT_OFF + i * 8);
     let r = &mut t.regs;
     r.r8 = g(0);

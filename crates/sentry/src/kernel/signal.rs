@@ -19,6 +19,17 @@ pub const SA_ONSTACK: u64 = 0x0800_0000;
 pub const SA_RESTART: u64 = 0x1000_0000;
 pub const SA_NODEFER: u64 = 0x4000_0000;
 pub const SA_RESETHAND: u64 = 0x8000_0000;
+const SA_EXPOSE_TAGBITS: u64 = 0x800;
+/// The sa_flags bits Linux keeps.
+const UAPI_SA_FLAGS: u64 = SA_NOCLDSTOP
+    | SA_NOCLDWAIT
+    | SA_SIGINFO
+    | SA_ONSTACK
+    | SA_RESTART
+    | SA_NODEFER
+    | SA_RESETHAND
+    | SA_EXPOSE_TAGBITS
+    | SA_RESTORER;
 
 /// The signals that can be neither caught, blocked nor ignored.
 pub const UNBLOCKABLE: u64 = bit(sig::SIGKILL) | bit(sig::SIGSTOP);
@@ -50,12 +61,21 @@ impl SigAction {
 
     pub fn decode(b: &[u8; 32]) -> SigAction {
         let w = |i: usize| u64::from_le_bytes(b[i * 8..i * 8 + 8].try_into().unwrap_or([0; 8]));
-        SigAction { handler: w(0), flags: w(1), restorer: w(2), mask: w(3) }
+        // Unknown flags (such as SA_UNSUPPORTED, used to probe) are dropped, as on Linux.
+        SigAction {
+            handler: w(0),
+            flags: w(1) & UAPI_SA_FLAGS,
+            restorer: w(2),
+            mask: w(3),
+        }
     }
 
     pub fn encode(&self) -> [u8; 32] {
         let mut b = [0u8; 32];
-        for (i, v) in [self.handler, self.flags, self.restorer, self.mask].iter().enumerate() {
+        for (i, v) in [self.handler, self.flags, self.restorer, self.mask]
+            .iter()
+            .enumerate()
+        {
             b[i * 8..i * 8 + 8].copy_from_slice(&v.to_le_bytes());
         }
         b
@@ -90,7 +110,9 @@ impl SigInfo {
         b[0..4].copy_from_slice(&self.signo.to_le_bytes());
         b[8..12].copy_from_slice(&self.code.to_le_bytes());
         match self.signo {
-            sig::SIGSEGV | sig::SIGBUS | sig::SIGILL | sig::SIGFPE | sig::SIGTRAP if self.code > 0 => {
+            sig::SIGSEGV | sig::SIGBUS | sig::SIGILL | sig::SIGFPE | sig::SIGTRAP
+                if self.code > 0 =>
+            {
                 b[16..24].copy_from_slice(&self.addr.to_le_bytes());
             }
             sig::SIGCHLD => {
@@ -116,7 +138,10 @@ pub struct Pending {
 
 impl Default for Pending {
     fn default() -> Self {
-        Pending { bits: 0, infos: [SigInfo::default(); 64] }
+        Pending {
+            bits: 0,
+            infos: [SigInfo::default(); 64],
+        }
     }
 }
 
@@ -141,7 +166,11 @@ impl Pending {
         if ready == 0 {
             return None;
         }
-        let s = if ready & bit(sig::SIGKILL) != 0 { sig::SIGKILL } else { ready.trailing_zeros() as i32 + 1 };
+        let s = if ready & bit(sig::SIGKILL) != 0 {
+            sig::SIGKILL
+        } else {
+            ready.trailing_zeros() as i32 + 1
+        };
         self.bits &= !bit(s);
         Some(self.infos[(s - 1) as usize])
     }
@@ -151,7 +180,8 @@ impl Pending {
     }
 }
 
-pub const STOP_SIGNALS: u64 = bit(sig::SIGSTOP) | bit(sig::SIGTSTP) | bit(sig::SIGTTIN) | bit(sig::SIGTTOU);
+pub const STOP_SIGNALS: u64 =
+    bit(sig::SIGSTOP) | bit(sig::SIGTSTP) | bit(sig::SIGTTIN) | bit(sig::SIGTTOU);
 
 /// Signal state shared by a thread group: actions and process-directed signals.
 /// Guarded by `ThreadGroup::sig`.
@@ -162,7 +192,10 @@ pub struct ProcessSignals {
 
 impl Default for ProcessSignals {
     fn default() -> Self {
-        ProcessSignals { actions: [SigAction::default(); 64], pending: Pending::default() }
+        ProcessSignals {
+            actions: [SigAction::default(); 64],
+            pending: Pending::default(),
+        }
     }
 }
 
@@ -179,7 +212,12 @@ pub struct ThreadSignals {
 
 impl Default for ThreadSignals {
     fn default() -> Self {
-        ThreadSignals { blocked: 0, pending: Pending::default(), saved_mask: None, altstack: (0, 2 /* SS_DISABLE */, 0) }
+        ThreadSignals {
+            blocked: 0,
+            pending: Pending::default(),
+            saved_mask: None,
+            altstack: (0, 2 /* SS_DISABLE */, 0),
+        }
     }
 }
 
@@ -250,25 +288,48 @@ mod tests {
     #[test]
     fn take_respects_mask_and_priority() {
         let mut p = Pending::default();
-        p.post(SigInfo { signo: sig::SIGUSR1, ..Default::default() });
-        p.post(SigInfo { signo: sig::SIGTERM, ..Default::default() });
-        assert_eq!(p.take(bit(sig::SIGUSR1)).map(|i| i.signo), Some(sig::SIGTERM));
+        p.post(SigInfo {
+            signo: sig::SIGUSR1,
+            ..Default::default()
+        });
+        p.post(SigInfo {
+            signo: sig::SIGTERM,
+            ..Default::default()
+        });
+        assert_eq!(
+            p.take(bit(sig::SIGUSR1)).map(|i| i.signo),
+            Some(sig::SIGTERM)
+        );
         assert_eq!(p.take(bit(sig::SIGUSR1)), None);
-        p.post(SigInfo { signo: sig::SIGKILL, ..Default::default() });
+        p.post(SigInfo {
+            signo: sig::SIGKILL,
+            ..Default::default()
+        });
         assert_eq!(p.take(u64::MAX).map(|i| i.signo), Some(sig::SIGKILL));
     }
 
     #[test]
     fn sigcont_clears_pending_stops() {
         let mut p = Pending::default();
-        p.post(SigInfo { signo: sig::SIGTSTP, ..Default::default() });
-        p.post(SigInfo { signo: sig::SIGCONT, ..Default::default() });
+        p.post(SigInfo {
+            signo: sig::SIGTSTP,
+            ..Default::default()
+        });
+        p.post(SigInfo {
+            signo: sig::SIGCONT,
+            ..Default::default()
+        });
         assert_eq!(p.bits, bit(sig::SIGCONT));
     }
 
     #[test]
     fn sigaction_round_trip() {
-        let a = SigAction { handler: 0x401000, flags: SA_RESTORER | SA_SIGINFO, restorer: 0x402000, mask: 5 };
+        let a = SigAction {
+            handler: 0x401000,
+            flags: SA_RESTORER | SA_SIGINFO,
+            restorer: 0x402000,
+            mask: 5,
+        };
         assert_eq!(SigAction::decode(&a.encode()), a);
     }
 
@@ -276,7 +337,10 @@ mod tests {
     fn default_dispositions() {
         let p = ProcessSignals::default();
         assert_eq!(p.disposition(sig::SIGCHLD), Disposition::Ignore);
-        assert_eq!(p.disposition(sig::SIGSEGV), Disposition::Terminate { core: true });
+        assert_eq!(
+            p.disposition(sig::SIGSEGV),
+            Disposition::Terminate { core: true }
+        );
         assert_eq!(p.disposition(sig::SIGTSTP), Disposition::Stop);
         assert!(p.is_ignored(sig::SIGURG));
     }

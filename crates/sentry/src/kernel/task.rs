@@ -121,7 +121,10 @@ impl TaskSeed {
     /// Starts the task on its own host thread.
     pub fn start(self) -> std::io::Result<()> {
         let name = format!("task-{}", self.shared.tid);
-        std::thread::Builder::new().name(name).stack_size(2 << 20).spawn(move || self.run())?;
+        std::thread::Builder::new()
+            .name(name)
+            .stack_size(2 << 20)
+            .spawn(move || self.run())?;
         Ok(())
     }
 
@@ -146,7 +149,9 @@ impl TaskSeed {
         let mut ctx = match self.context {
             ContextSource::Fresh => {
                 let mut ctx = self.k.platform.new_context().map_err(|e| e.to_string())?;
-                self.mm.map_all(ctx.as_mut_space()).map_err(|e| format!("mapping memory: {e}"))?;
+                self.mm
+                    .map_all(ctx.as_mut_space())
+                    .map_err(|e| format!("mapping memory: {e}"))?;
                 ctx
             }
             ContextSource::Sibling(seed) => seed.adopt().map_err(|e| e.to_string())?,
@@ -265,7 +270,12 @@ impl Task {
 
     /// Sends a signal to this thread (e.g. SIGPIPE).
     pub fn send_signal_self(&self, signo: i32) {
-        let info = SigInfo { signo, code: super::signal::SI_KERNEL, pid: self.pid(), ..Default::default() };
+        let info = SigInfo {
+            signo,
+            code: super::signal::SI_KERNEL,
+            pid: self.pid(),
+            ..Default::default()
+        };
         self.tg.post_thread_signal(&self.shared, info);
     }
 
@@ -275,8 +285,12 @@ impl Task {
         if self.tg.group_exit().is_some() {
             return true;
         }
-        let Ok(ps) = self.tg.sig.lock() else { return true };
-        let Ok(ts) = self.shared.sig.lock() else { return true };
+        let Ok(ps) = self.tg.sig.lock() else {
+            return true;
+        };
+        let Ok(ts) = self.shared.sig.lock() else {
+            return true;
+        };
         let ready = |bits: u64| bits & (!ts.blocked | super::signal::UNBLOCKABLE) != 0;
         ready(ts.pending.bits) || ready(ps.pending.bits)
     }
@@ -354,16 +368,33 @@ impl Task {
                         break end;
                     }
                 }
-                Event::Fault { addr, signo, code, .. } => {
+                Event::Fault {
+                    addr, signo, code, ..
+                } => {
                     // Touching a file mapping past its end is SIGBUS (BUS_ADRERR).
                     let info = match self.mm.vma_at(addr) {
-                        Some(v) if v.past_eof => SigInfo { signo: sig::SIGBUS, code: 2, addr, ..Default::default() },
-                        _ => SigInfo { signo, code, addr, ..Default::default() },
+                        Some(v) if v.past_eof => SigInfo {
+                            signo: sig::SIGBUS,
+                            code: 2,
+                            addr,
+                            ..Default::default()
+                        },
+                        _ => SigInfo {
+                            signo,
+                            code,
+                            addr,
+                            ..Default::default()
+                        },
                     };
                     self.force_signal(info);
                 }
                 Event::Signal { signo, code, addr } => {
-                    self.force_signal(SigInfo { signo, code, addr, ..Default::default() });
+                    self.force_signal(SigInfo {
+                        signo,
+                        code,
+                        addr,
+                        ..Default::default()
+                    });
                 }
                 Event::Interrupted => {}
             }
@@ -387,14 +418,15 @@ impl Task {
     /// Dispatches one syscall. Returns how the thread ends, if it does.
     fn syscall(&mut self) -> Option<TaskEnd> {
         // Linux looks only at the low 32 bits of the number, as a signed int.
-        let nr = match u64::try_from(self.regs.orig_rax as u32 as i32) {
-            Ok(n) => n,
-            Err(_) => u64::MAX,
-        };
+        let nr = u64::try_from(self.regs.orig_rax as u32 as i32).unwrap_or(u64::MAX);
         let r = &self.regs;
         let args = Args([r.rdi, r.rsi, r.rdx, r.r10, r.r8, r.r9]);
         let entry = syscalls::entry(nr);
-        let before = self.k.config.strace.then(|| syscalls::format_call(self, nr, &args));
+        let before = self
+            .k
+            .config
+            .strace
+            .then(|| syscalls::format_call(self, nr, &args));
         let result: Result<Flow, Errno> = match entry.and_then(|e| e.handler) {
             Some(Handler::Plain(f)) => f(self, &args).map(Flow::Return),
             Some(Handler::Flow(f)) => f(self, &args),
@@ -422,7 +454,13 @@ impl Task {
             }
             Ok(Flow::ExitThread(code)) => return Some(TaskEnd::Thread(ExitStatus::Exited(code))),
             Err(e) => {
-                if matches!(e, Errno::ERESTARTSYS | Errno::ERESTARTNOINTR | Errno::ERESTARTNOHAND | Errno::ERESTART_RESTARTBLOCK) {
+                if matches!(
+                    e,
+                    Errno::ERESTARTSYS
+                        | Errno::ERESTARTNOINTR
+                        | Errno::ERESTARTNOHAND
+                        | Errno::ERESTART_RESTARTBLOCK
+                ) {
                     self.restart = Some(e);
                     self.regs.rax = Errno::EINTR.to_return();
                 } else {
@@ -435,8 +473,17 @@ impl Task {
 
     fn kill_pending(&self) -> bool {
         let bit = super::signal::bit(sig::SIGKILL);
-        self.tg.sig.lock().map(|s| s.pending.bits & bit != 0).unwrap_or(true)
-            || self.shared.sig.lock().map(|s| s.pending.bits & bit != 0).unwrap_or(true)
+        self.tg
+            .sig
+            .lock()
+            .map(|s| s.pending.bits & bit != 0)
+            .unwrap_or(true)
+            || self
+                .shared
+                .sig
+                .lock()
+                .map(|s| s.pending.bits & bit != 0)
+                .unwrap_or(true)
     }
 
     /// Takes the next deliverable signal with its disposition.
@@ -444,7 +491,10 @@ impl Task {
         let mut ps = self.tg.sig.lock().ok()?;
         let mut ts = self.shared.sig.lock().ok()?;
         let blocked = ts.blocked;
-        let info = ts.pending.take(blocked).or_else(|| ps.pending.take(blocked))?;
+        let info = ts
+            .pending
+            .take(blocked)
+            .or_else(|| ps.pending.take(blocked))?;
         Some((info, ps.disposition(info.signo)))
     }
 
@@ -453,31 +503,42 @@ impl Task {
         loop {
             if let Some(g) = self.tg.group_exit() {
                 if g != GroupExit::Exec(self.tid()) {
-                    return Some(TaskEnd::Thread(group_status(g, ExitStatus::Signaled(sig::SIGKILL))));
+                    return Some(TaskEnd::Thread(group_status(
+                        g,
+                        ExitStatus::Signaled(sig::SIGKILL),
+                    )));
                 }
             }
             if self.tg.stopped.lock().map(|s| *s).unwrap_or(false) && !self.kill_pending() {
                 super::exit::wait_while_stopped(self);
                 continue;
             }
-            let Some((info, disp)) = self.take_signal() else { break };
+            let Some((info, disp)) = self.take_signal() else {
+                break;
+            };
             match disp {
                 Disposition::Ignore | Disposition::Continue => {}
                 Disposition::Terminate { .. } => {
-                    self.tg.begin_group_exit(GroupExit::Exit(ExitStatus::Signaled(info.signo)));
+                    self.tg
+                        .begin_group_exit(GroupExit::Exit(ExitStatus::Signaled(info.signo)));
                 }
                 Disposition::Stop => super::exit::stop(self, info.signo),
                 Disposition::Handler(action) => {
                     if let Some(e) = self.restart.take() {
                         let again = e == Errno::ERESTARTNOINTR
-                            || (e == Errno::ERESTARTSYS && action.flags & super::signal::SA_RESTART != 0);
+                            || (e == Errno::ERESTARTSYS
+                                && action.flags & super::signal::SA_RESTART != 0);
                         if again {
                             self.rewind_syscall();
                         }
                     }
                     if let Err(e) = super::sigframe::push(self, info, action) {
-                        tracing::debug!(tid = self.tid(), "cannot build signal frame: {e:?}; killing");
-                        self.tg.begin_group_exit(GroupExit::Exit(ExitStatus::Signaled(sig::SIGSEGV)));
+                        tracing::debug!(
+                            tid = self.tid(),
+                            "cannot build signal frame: {e:?}; killing"
+                        );
+                        self.tg
+                            .begin_group_exit(GroupExit::Exit(ExitStatus::Signaled(sig::SIGSEGV)));
                     }
                 }
             }
@@ -516,7 +577,14 @@ impl Task {
 
     /// The pieces of a new task made by fork/vfork/clone. With `share_vm` the child
     /// uses this address space (vfork, threads); otherwise it gets a copy.
-    pub fn child_seed(&mut self, tg: Arc<ThreadGroup>, shared: Arc<TaskShared>, share_vm: bool, share_files: bool, vfork: Option<Arc<VforkDone>>) -> Result<TaskSeed, Errno> {
+    pub fn child_seed(
+        &mut self,
+        tg: Arc<ThreadGroup>,
+        shared: Arc<TaskShared>,
+        share_vm: bool,
+        share_files: bool,
+        vfork: Option<Arc<VforkDone>>,
+    ) -> Result<TaskSeed, Errno> {
         let fp = self.fp_state()?;
         let (mm, context) = if share_vm {
             let seed = self.ctx.new_sibling().map_err(|e| {
@@ -527,7 +595,11 @@ impl Task {
         } else {
             (Arc::new(self.mm.fork()?), ContextSource::Fresh)
         };
-        let fds = if share_files { self.fds.clone() } else { Arc::new(self.fds.fork()) };
+        let fds = if share_files {
+            self.fds.clone()
+        } else {
+            Arc::new(self.fds.fork())
+        };
         let mut regs = self.regs;
         regs.rax = 0;
         Ok(TaskSeed {

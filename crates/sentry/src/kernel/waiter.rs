@@ -24,7 +24,7 @@ pub mod events {
     /// Not a poll event: set when the waiting task must look at its signals.
     pub const INTERRUPT: u32 = 1 << 31;
     /// Any event at all (for queues such as "a child changed state").
-    pub const ALL: u32 = u32::MAX & !INTERRUPT;
+    pub const ALL: u32 = !INTERRUPT;
 }
 
 /// A sleeping task's wake-up flag.
@@ -49,13 +49,18 @@ impl Waiter {
 
     /// Takes and clears the events recorded so far.
     pub fn take(&self) -> u32 {
-        self.fired.lock().map(|mut f| std::mem::take(&mut *f)).unwrap_or(0)
+        self.fired
+            .lock()
+            .map(|mut f| std::mem::take(&mut *f))
+            .unwrap_or(0)
     }
 
     /// Sleeps until some event is recorded or `deadline` passes; returns the events
     /// (0 on timeout) and clears them.
     pub fn sleep(&self, deadline: Option<Instant>) -> u32 {
-        let Ok(mut f) = self.fired.lock() else { return 0 };
+        let Ok(mut f) = self.fired.lock() else {
+            return 0;
+        };
         while *f == 0 {
             match deadline {
                 None => match self.cv.wait(f) {

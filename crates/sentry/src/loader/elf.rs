@@ -31,15 +31,23 @@ pub struct Elf {
 }
 
 fn u16_at(b: &[u8], off: usize) -> Result<u16, Errno> {
-    b.get(off..off + 2).map(|s| u16::from_le_bytes([s[0], s[1]])).ok_or(Errno::ENOEXEC)
+    b.get(off..off + 2)
+        .map(|s| u16::from_le_bytes([s[0], s[1]]))
+        .ok_or(Errno::ENOEXEC)
 }
 
 fn u32_at(b: &[u8], off: usize) -> Result<u32, Errno> {
-    b.get(off..off + 4).and_then(|s| s.try_into().ok()).map(u32::from_le_bytes).ok_or(Errno::ENOEXEC)
+    b.get(off..off + 4)
+        .and_then(|s| s.try_into().ok())
+        .map(u32::from_le_bytes)
+        .ok_or(Errno::ENOEXEC)
 }
 
 fn u64_at(b: &[u8], off: usize) -> Result<u64, Errno> {
-    b.get(off..off + 8).and_then(|s| s.try_into().ok()).map(u64::from_le_bytes).ok_or(Errno::ENOEXEC)
+    b.get(off..off + 8)
+        .and_then(|s| s.try_into().ok())
+        .map(u64::from_le_bytes)
+        .ok_or(Errno::ENOEXEC)
 }
 
 impl Elf {
@@ -78,7 +86,12 @@ impl Elf {
                 memsz: u64_at(data, o + 40)?,
             });
         }
-        Ok(Elf { kind, entry, phoff, phdrs })
+        Ok(Elf {
+            kind,
+            entry,
+            phoff,
+            phdrs,
+        })
     }
 
     pub fn loads(&self) -> impl Iterator<Item = &ProgramHeader> {
@@ -87,10 +100,14 @@ impl Elf {
 
     /// The interpreter path (PT_INTERP), if the binary is dynamically linked.
     pub fn interp<'a>(&self, data: &'a [u8]) -> Result<Option<&'a [u8]>, Errno> {
-        let Some(p) = self.phdrs.iter().find(|p| p.kind == PT_INTERP) else { return Ok(None) };
+        let Some(p) = self.phdrs.iter().find(|p| p.kind == PT_INTERP) else {
+            return Ok(None);
+        };
         let start = usize::try_from(p.offset).map_err(|_| Errno::ENOEXEC)?;
         let len = usize::try_from(p.filesz).map_err(|_| Errno::ENOEXEC)?;
-        let s = data.get(start..start.checked_add(len).ok_or(Errno::ENOEXEC)?).ok_or(Errno::ENOEXEC)?;
+        let s = data
+            .get(start..start.checked_add(len).ok_or(Errno::ENOEXEC)?)
+            .ok_or(Errno::ENOEXEC)?;
         let s = s.split(|&b| b == 0).next().unwrap_or(s);
         if s.is_empty() {
             return Err(Errno::ENOEXEC);

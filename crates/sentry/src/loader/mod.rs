@@ -58,11 +58,20 @@ struct Loaded {
 }
 
 fn seg_prot(flags: u32) -> Prot {
-    Prot { read: flags & 4 != 0, write: flags & 2 != 0, exec: flags & 1 != 0 }
+    Prot {
+        read: flags & 4 != 0,
+        write: flags & 2 != 0,
+        exec: flags & 1 != 0,
+    }
 }
 
 /// Maps one ELF object. `bias` is None to let the memory manager choose (interpreter).
-fn load_object(mm: &MemoryManager, elf: &Elf, data: &[u8], bias: Option<u64>) -> Result<Loaded, Errno> {
+fn load_object(
+    mm: &MemoryManager,
+    elf: &Elf,
+    data: &[u8],
+    bias: Option<u64>,
+) -> Result<Loaded, Errno> {
     let mut lo = u64::MAX;
     let mut hi = 0u64;
     for p in elf.loads() {
@@ -80,15 +89,38 @@ fn load_object(mm: &MemoryManager, elf: &Elf, data: &[u8], bias: Option<u64>) ->
         return Err(Errno::ENOMEM);
     }
     let start = match (elf.kind, bias) {
-        (ET_DYN, Some(b)) => mm.map_anon(&mut Unmapped, Placement::Fixed(b), span, Prot::RW, false, VmaName::Anon)?,
-        (ET_DYN, None) => mm.map_anon(&mut Unmapped, Placement::Hint(0), span, Prot::RW, false, VmaName::Anon)?,
-        _ => mm.map_anon(&mut Unmapped, Placement::Fixed(lo), span, Prot::RW, false, VmaName::Anon)?,
+        (ET_DYN, Some(b)) => mm.map_anon(
+            &mut Unmapped,
+            Placement::Fixed(b),
+            span,
+            Prot::RW,
+            false,
+            VmaName::Anon,
+        )?,
+        (ET_DYN, None) => mm.map_anon(
+            &mut Unmapped,
+            Placement::Hint(0),
+            span,
+            Prot::RW,
+            false,
+            VmaName::Anon,
+        )?,
+        _ => mm.map_anon(
+            &mut Unmapped,
+            Placement::Fixed(lo),
+            span,
+            Prot::RW,
+            false,
+            VmaName::Anon,
+        )?,
     };
     let bias = start - lo;
     for p in elf.loads() {
         let off = usize::try_from(p.offset).map_err(|_| Errno::ENOEXEC)?;
         let len = usize::try_from(p.filesz).map_err(|_| Errno::ENOEXEC)?;
-        let bytes = data.get(off..off.checked_add(len).ok_or(Errno::ENOEXEC)?).ok_or(Errno::ENOEXEC)?;
+        let bytes = data
+            .get(off..off.checked_add(len).ok_or(Errno::ENOEXEC)?)
+            .ok_or(Errno::ENOEXEC)?;
         mm.poke(bias + p.vaddr, bytes)?;
     }
     for p in elf.loads() {
@@ -104,7 +136,13 @@ fn load_object(mm: &MemoryManager, elf: &Elf, data: &[u8], bias: Option<u64>) ->
             .map(|p| bias + p.vaddr + (elf.phoff - p.offset))
             .unwrap_or(0),
     };
-    Ok(Loaded { bias, entry: bias + elf.entry, phdr, phnum: elf.phdrs.len() as u64, end: bias + hi })
+    Ok(Loaded {
+        bias,
+        entry: bias + elf.entry,
+        phdr,
+        phnum: elf.phdrs.len() as u64,
+        end: bias + hi,
+    })
 }
 
 /// Loads `data` (and `interp`, the interpreter's bytes, if it has one) into `mm`, which
@@ -134,7 +172,14 @@ pub fn load(
         None => (main.entry, 0),
     };
     let top = mm.stack_top();
-    mm.map_anon(&mut Unmapped, Placement::Fixed(top - STACK_SIZE), STACK_SIZE, Prot::RW, false, VmaName::Stack)?;
+    mm.map_anon(
+        &mut Unmapped,
+        Placement::Fixed(top - STACK_SIZE),
+        STACK_SIZE,
+        Prot::RW,
+        false,
+        VmaName::Stack,
+    )?;
     let aux = [
         (3, main.phdr),  // AT_PHDR
         (4, 56),         // AT_PHENT
@@ -200,7 +245,8 @@ fn build_stack(
     sp -= 16;
     let random = sp;
     let mut rnd = [0u8; 16];
-    rustix::rand::getrandom(&mut rnd, rustix::rand::GetRandomFlags::empty()).map_err(|_| Errno::EIO)?;
+    rustix::rand::getrandom(&mut rnd, rustix::rand::GetRandomFlags::empty())
+        .map_err(|_| Errno::EIO)?;
     mm.poke(random, &rnd)?;
 
     let mut words: Vec<u64> = Vec::new();

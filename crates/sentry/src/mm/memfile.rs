@@ -83,7 +83,11 @@ impl MemoryFile {
     /// Allocates `len` bytes (rounded up to pages) of zeroed memory.
     pub fn allocate(&self, len: u64) -> Result<u64, Errno> {
         let len = round_up(len).ok_or(Errno::ENOMEM)?;
-        self.alloc.lock().map_err(|_| Errno::ENOMEM)?.allocate(len).ok_or(Errno::ENOMEM)
+        self.alloc
+            .lock()
+            .map_err(|_| Errno::ENOMEM)?
+            .allocate(len)
+            .ok_or(Errno::ENOMEM)
     }
 
     /// Returns a range to the allocator and its pages to the host.
@@ -104,7 +108,8 @@ impl MemoryFile {
     }
 
     fn check(&self, off: u64, len: usize) -> bool {
-        off.checked_add(len as u64).is_some_and(|end| end <= self.size)
+        off.checked_add(len as u64)
+            .is_some_and(|end| end <= self.size)
     }
 
     pub fn read(&self, off: u64, dst: &mut [u8]) {
@@ -114,7 +119,9 @@ impl MemoryFile {
         }
         // SAFETY: the range is inside the live mapping (checked above); the source may
         // be modified concurrently by the application, which only affects the bytes read.
-        unsafe { std::ptr::copy_nonoverlapping(self.base.add(off as usize), dst.as_mut_ptr(), dst.len()) };
+        unsafe {
+            std::ptr::copy_nonoverlapping(self.base.add(off as usize), dst.as_mut_ptr(), dst.len())
+        };
     }
 
     pub fn write(&self, off: u64, src: &[u8]) {
@@ -122,7 +129,9 @@ impl MemoryFile {
             return;
         }
         // SAFETY: the range is inside the live mapping (checked above).
-        unsafe { std::ptr::copy_nonoverlapping(src.as_ptr(), self.base.add(off as usize), src.len()) };
+        unsafe {
+            std::ptr::copy_nonoverlapping(src.as_ptr(), self.base.add(off as usize), src.len())
+        };
     }
 
     /// Copies `len` bytes between two ranges of the file (they must not overlap).
@@ -132,7 +141,11 @@ impl MemoryFile {
         }
         // SAFETY: both ranges are inside the mapping; allocations never overlap.
         unsafe {
-            std::ptr::copy_nonoverlapping(self.base.add(from as usize), self.base.add(to as usize), len as usize)
+            std::ptr::copy_nonoverlapping(
+                self.base.add(from as usize),
+                self.base.add(to as usize),
+                len as usize,
+            )
         };
     }
 

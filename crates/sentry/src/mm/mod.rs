@@ -30,7 +30,11 @@ pub struct Chunk {
 impl Chunk {
     fn new(mf: &Arc<MemoryFile>, len: u64) -> Result<Arc<Chunk>, Errno> {
         let off = mf.allocate(len)?;
-        Ok(Arc::new(Chunk { mf: mf.clone(), off, len }))
+        Ok(Arc::new(Chunk {
+            mf: mf.clone(),
+            off,
+            len,
+        }))
     }
 }
 
@@ -117,7 +121,10 @@ impl Layout {
     }
 
     fn overlaps(&self, start: u64, end: u64) -> bool {
-        self.vmas.range(..end).next_back().is_some_and(|(_, v)| v.end > start)
+        self.vmas
+            .range(..end)
+            .next_back()
+            .is_some_and(|(_, v)| v.end > start)
             || self.reserved.iter().any(|&(s, e)| s < end && start < e)
     }
 
@@ -128,7 +135,7 @@ impl Layout {
 
     /// Finds a free range of `len` bytes, top-down from the mmap area.
     fn find_free(&self, len: u64, hint: u64) -> Result<u64, Errno> {
-        if hint != 0 && hint % PAGE_SIZE == 0 {
+        if hint != 0 && hint.is_multiple_of(PAGE_SIZE) {
             if let Some(end) = self.valid_range(hint, len) {
                 if !self.overlaps(hint, end) {
                     return Ok(hint);
@@ -137,7 +144,10 @@ impl Layout {
         }
         let mut top = self.mmap_top;
         loop {
-            let start = top.checked_sub(len).filter(|&s| s >= self.user_lo).ok_or(Errno::ENOMEM)?;
+            let start = top
+                .checked_sub(len)
+                .filter(|&s| s >= self.user_lo)
+                .ok_or(Errno::ENOMEM)?;
             // The highest mapping (VMA or reserved range) that intersects [start, top).
             let mut blocker = self
                 .vmas
@@ -159,7 +169,9 @@ impl Layout {
 
     /// Splits the VMA containing `addr` so that a VMA boundary falls at `addr`.
     fn split_at(&mut self, addr: u64) {
-        let Some((&start, v)) = self.vmas.range(..addr).next_back() else { return };
+        let Some((&start, v)) = self.vmas.range(..addr).next_back() else {
+            return;
+        };
         if v.end <= addr {
             return;
         }
@@ -201,13 +213,27 @@ impl Layout {
             }
         };
         let chunk = Chunk::new(&self.mf, len)?;
-        space.map(start, len, prot, chunk.off).map_err(platform_err)?;
-        self.vmas.insert(start, Vma { start, end: start + len, prot, shared, name, past_eof: false, chunk, chunk_off: 0 });
+        space
+            .map(start, len, prot, chunk.off)
+            .map_err(platform_err)?;
+        self.vmas.insert(
+            start,
+            Vma {
+                start,
+                end: start + len,
+                prot,
+                shared,
+                name,
+                past_eof: false,
+                chunk,
+                chunk_off: 0,
+            },
+        );
         Ok(start)
     }
 
     fn unmap(&mut self, space: &mut dyn AddressSpace, start: u64, len: u64) -> Result<(), Errno> {
-        if start % PAGE_SIZE != 0 || len == 0 {
+        if !start.is_multiple_of(PAGE_SIZE) || len == 0 {
             return Err(Errno::EINVAL);
         }
         let len = round_up(len).ok_or(Errno::EINVAL)?;
@@ -225,11 +251,20 @@ impl Layout {
     }
 
     fn overlaps_vma(&self, start: u64, end: u64) -> bool {
-        self.vmas.range(..end).next_back().is_some_and(|(_, v)| v.end > start)
+        self.vmas
+            .range(..end)
+            .next_back()
+            .is_some_and(|(_, v)| v.end > start)
     }
 
-    fn protect(&mut self, space: &mut dyn AddressSpace, start: u64, len: u64, prot: Prot) -> Result<(), Errno> {
-        if start % PAGE_SIZE != 0 {
+    fn protect(
+        &mut self,
+        space: &mut dyn AddressSpace,
+        start: u64,
+        len: u64,
+        prot: Prot,
+    ) -> Result<(), Errno> {
+        if !start.is_multiple_of(PAGE_SIZE) {
             return Err(Errno::EINVAL);
         }
         let len = round_up(len).ok_or(Errno::ENOMEM)?;
@@ -239,7 +274,12 @@ impl Layout {
         let end = start.checked_add(len).ok_or(Errno::ENOMEM)?;
         // Every page in the range must be mapped.
         let mut cur = start;
-        for v in self.vmas.range(..end).filter(|(_, v)| v.end > start).map(|(_, v)| v) {
+        for v in self
+            .vmas
+            .range(..end)
+            .filter(|(_, v)| v.end > start)
+            .map(|(_, v)| v)
+        {
             if v.start > cur {
                 return Err(Errno::ENOMEM);
             }
@@ -269,7 +309,17 @@ impl Layout {
         };
         if new_top > old_top {
             let place = Placement::FixedNoReplace(old_top);
-            if self.map_anon(space, place, new_top - old_top, Prot::RW, false, VmaName::Heap).is_err() {
+            if self
+                .map_anon(
+                    space,
+                    place,
+                    new_top - old_top,
+                    Prot::RW,
+                    false,
+                    VmaName::Heap,
+                )
+                .is_err()
+            {
                 return self.brk;
             }
         } else if new_top < old_top && self.unmap(space, new_top, old_top - new_top).is_err() {
@@ -281,7 +331,13 @@ impl Layout {
 
     /// Walks `[addr, addr+len)` VMA by VMA, calling `f(file_offset, range_in_buffer)`;
     /// EFAULT if any byte is unmapped or lacks the needed permission.
-    fn walk(&self, addr: u64, len: usize, write: bool, mut f: impl FnMut(u64, std::ops::Range<usize>)) -> Result<(), Errno> {
+    fn walk(
+        &self,
+        addr: u64,
+        len: usize,
+        write: bool,
+        mut f: impl FnMut(u64, std::ops::Range<usize>),
+    ) -> Result<(), Errno> {
         if len == 0 {
             return Ok(());
         }
@@ -346,7 +402,9 @@ impl Layout {
         let mut cur = addr;
         while cur < end {
             match self.vma_at(cur) {
-                Some(v) if !v.past_eof && ((write && v.prot.write) || (!write && v.prot.read)) => cur = v.end.min(end),
+                Some(v) if !v.past_eof && ((write && v.prot.write) || (!write && v.prot.read)) => {
+                    cur = v.end.min(end)
+                }
                 _ => break,
             }
         }
@@ -359,9 +417,18 @@ impl Layout {
         let end = addr.checked_add(src.len() as u64).ok_or(Errno::EFAULT)?;
         let mut cur = addr;
         while cur < end {
-            let v = self.vmas.range(..=cur).next_back().map(|(_, v)| v).filter(|v| v.end > cur).ok_or(Errno::EFAULT)?;
+            let v = self
+                .vmas
+                .range(..=cur)
+                .next_back()
+                .map(|(_, v)| v)
+                .filter(|v| v.end > cur)
+                .ok_or(Errno::EFAULT)?;
             let stop = v.end.min(end);
-            mf.write(v.file_offset(cur), &src[(cur - addr) as usize..(stop - addr) as usize]);
+            mf.write(
+                v.file_offset(cur),
+                &src[(cur - addr) as usize..(stop - addr) as usize],
+            );
             cur = stop;
         }
         Ok(())
@@ -416,7 +483,11 @@ impl Layout {
                         c
                     }
                 };
-                self.mf.copy(v.file_offset(v.start), nc.off + v.chunk_off, v.end - v.start);
+                self.mf.copy(
+                    v.file_offset(v.start),
+                    nc.off + v.chunk_off,
+                    v.end - v.start,
+                );
                 nv.chunk = nc;
             }
             vmas.insert(nv.start, nv);
@@ -437,13 +508,20 @@ impl Layout {
     fn map_all(&self, space: &mut dyn AddressSpace) -> Result<(), Errno> {
         for v in self.vmas.values() {
             let prot = if v.past_eof { Prot::NONE } else { v.prot };
-            space.map(v.start, v.end - v.start, prot, v.file_offset(v.start)).map_err(platform_err)?;
+            space
+                .map(v.start, v.end - v.start, prot, v.file_offset(v.start))
+                .map_err(platform_err)?;
         }
         Ok(())
     }
 
     /// Makes `[start, start+len)` (inside one file mapping) fault with SIGBUS.
-    fn mark_past_eof(&mut self, space: &mut dyn AddressSpace, start: u64, len: u64) -> Result<(), Errno> {
+    fn mark_past_eof(
+        &mut self,
+        space: &mut dyn AddressSpace,
+        start: u64,
+        len: u64,
+    ) -> Result<(), Errno> {
         let end = start.checked_add(len).ok_or(Errno::EINVAL)?;
         self.split_at(start);
         self.split_at(end);
@@ -454,7 +532,11 @@ impl Layout {
     }
 
     fn vma_at(&self, addr: u64) -> Option<&Vma> {
-        self.vmas.range(..=addr).next_back().map(|(_, v)| v).filter(|v| v.end > addr)
+        self.vmas
+            .range(..=addr)
+            .next_back()
+            .map(|(_, v)| v)
+            .filter(|v| v.end > addr)
     }
 
     /// Reads application memory ignoring page protections.
@@ -464,7 +546,10 @@ impl Layout {
         while cur < end {
             let v = self.vma_at(cur).ok_or(Errno::EFAULT)?;
             let stop = v.end.min(end);
-            self.mf.read(v.file_offset(cur), &mut dst[(cur - addr) as usize..(stop - addr) as usize]);
+            self.mf.read(
+                v.file_offset(cur),
+                &mut dst[(cur - addr) as usize..(stop - addr) as usize],
+            );
             cur = stop;
         }
         Ok(())
@@ -473,7 +558,10 @@ impl Layout {
     /// The memory-file offset backing `addr`, for futex keys: the same physical word
     /// has the same key in every address space that maps it.
     fn translate(&self, addr: u64) -> Result<u64, Errno> {
-        let v = self.vma_at(addr).filter(|v| v.prot.read).ok_or(Errno::EFAULT)?;
+        let v = self
+            .vma_at(addr)
+            .filter(|v| v.prot.read)
+            .ok_or(Errno::EFAULT)?;
         Ok(v.file_offset(addr))
     }
 }
@@ -493,7 +581,9 @@ fn poisoned<T>(_: T) -> Errno {
 
 impl MemoryManager {
     pub fn new(mf: Arc<MemoryFile>, user: (u64, u64), reserved: Vec<(u64, u64)>) -> MemoryManager {
-        MemoryManager { inner: RwLock::new(Layout::new(mf, user, reserved)) }
+        MemoryManager {
+            inner: RwLock::new(Layout::new(mf, user, reserved)),
+        }
     }
 
     fn r(&self) -> Result<RwLockReadGuard<'_, Layout>, Errno> {
@@ -514,7 +604,9 @@ impl MemoryManager {
 
     /// A snapshot of the VMAs, in address order.
     pub fn vmas(&self) -> Vec<Vma> {
-        self.r().map(|l| l.vmas.values().cloned().collect()).unwrap_or_default()
+        self.r()
+            .map(|l| l.vmas.values().cloned().collect())
+            .unwrap_or_default()
     }
 
     pub fn vma_at(&self, addr: u64) -> Option<Vma> {
@@ -533,7 +625,15 @@ impl MemoryManager {
         Ok(())
     }
 
-    pub fn map_anon(&self, space: &mut dyn AddressSpace, place: Placement, len: u64, prot: Prot, shared: bool, name: VmaName) -> Result<u64, Errno> {
+    pub fn map_anon(
+        &self,
+        space: &mut dyn AddressSpace,
+        place: Placement,
+        len: u64,
+        prot: Prot,
+        shared: bool,
+        name: VmaName,
+    ) -> Result<u64, Errno> {
         self.w()?.map_anon(space, place, len, prot, shared, name)
     }
 
@@ -541,11 +641,22 @@ impl MemoryManager {
         self.w()?.unmap(space, start, len)
     }
 
-    pub fn protect(&self, space: &mut dyn AddressSpace, start: u64, len: u64, prot: Prot) -> Result<(), Errno> {
+    pub fn protect(
+        &self,
+        space: &mut dyn AddressSpace,
+        start: u64,
+        len: u64,
+        prot: Prot,
+    ) -> Result<(), Errno> {
         self.w()?.protect(space, start, len, prot)
     }
 
-    pub fn mark_past_eof(&self, space: &mut dyn AddressSpace, start: u64, len: u64) -> Result<(), Errno> {
+    pub fn mark_past_eof(
+        &self,
+        space: &mut dyn AddressSpace,
+        start: u64,
+        len: u64,
+    ) -> Result<(), Errno> {
         self.w()?.mark_past_eof(space, start, len)
     }
 
@@ -618,7 +729,9 @@ impl MemoryManager {
 
     /// A copy for a forked child: private memory copied, shared memory shared.
     pub fn fork(&self) -> Result<MemoryManager, Errno> {
-        Ok(MemoryManager { inner: RwLock::new(self.r()?.fork()?) })
+        Ok(MemoryManager {
+            inner: RwLock::new(self.r()?.fork()?),
+        })
     }
 
     pub fn map_all(&self, space: &mut dyn AddressSpace) -> Result<(), Errno> {

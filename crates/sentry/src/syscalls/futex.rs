@@ -45,11 +45,16 @@ pub fn sys_futex(t: &mut Task, a: &Args) -> SysResult {
     }
     match cmd {
         FUTEX_WAIT => {
-            let deadline = timespec(t, a.addr(3))?.map(|(s, ns)| Instant::now() + Duration::new(s as u64, ns as u32));
+            let deadline = timespec(t, a.addr(3))?
+                .map(|(s, ns)| Instant::now() + Duration::new(s as u64, ns as u32));
             futex::wait(t, addr, val, u32::MAX, deadline)
         }
         FUTEX_WAIT_BITSET => {
-            let clock = if realtime { rustix::time::ClockId::Realtime } else { rustix::time::ClockId::Monotonic };
+            let clock = if realtime {
+                rustix::time::ClockId::Realtime
+            } else {
+                rustix::time::ClockId::Monotonic
+            };
             let deadline = timespec(t, a.addr(3))?.map(|ts| absolute(clock, ts));
             futex::wait(t, addr, val, a.u32(5), deadline)
         }

@@ -30,12 +30,20 @@ fn put_three(t: &Task, addrs: [u64; 3], vals: [u32; 3]) -> SysResult {
 
 pub fn sys_getresuid(t: &mut Task, a: &Args) -> SysResult {
     let c = t.cred;
-    put_three(t, [a.addr(0), a.addr(1), a.addr(2)], [c.uid, c.euid, c.suid])
+    put_three(
+        t,
+        [a.addr(0), a.addr(1), a.addr(2)],
+        [c.uid, c.euid, c.suid],
+    )
 }
 
 pub fn sys_getresgid(t: &mut Task, a: &Args) -> SysResult {
     let c = t.cred;
-    put_three(t, [a.addr(0), a.addr(1), a.addr(2)], [c.gid, c.egid, c.sgid])
+    put_three(
+        t,
+        [a.addr(0), a.addr(1), a.addr(2)],
+        [c.gid, c.egid, c.sgid],
+    )
 }
 
 pub fn sys_getgroups(_t: &mut Task, a: &Args) -> SysResult {

@@ -24,21 +24,28 @@ const MAP_KNOWN: u64 = 0x3 | MAP_FIXED | MAP_ANONYMOUS | 0x100 /* GROWSDOWN */ |
 const MAX_MAP: u64 = 1 << 47;
 const TASK_SIZE: u64 = 0x7fff_ffff_f000;
 
+/// mprotect's protection argument. PROT_GROWSDOWN/UP need a stack-like VMA, which
+/// Moat does not have, so they are EINVAL like any unknown bit.
 fn prot(bits: u64) -> Result<Prot, Errno> {
-    if bits & !PROT_KNOWN != 0 {
+    if bits & !PROT_KNOWN != 0 || bits & !7 != 0 {
         return Err(Errno::EINVAL);
     }
     Ok(Prot::from_bits(bits & 7))
 }
 
 pub fn sys_mmap(t: &mut Task, a: &Args) -> SysResult {
-    let (addr, len, prot_bits, flags, fd, off) = (a.addr(0), a.u64(1), a.u64(2), a.u64(3), a.fd(4), a.u64(5));
+    let (addr, len, prot_bits, flags, fd, off) =
+        (a.addr(0), a.u64(1), a.u64(2), a.u64(3), a.fd(4), a.u64(5));
     // Linux's order of checks: offset alignment, the file, the length, the type.
     if off % PAGE_SIZE != 0 {
         return Err(Errno::EINVAL);
     }
     let anonymous = flags & MAP_ANONYMOUS != 0;
-    let file = if anonymous { None } else { Some(t.fds.get(fd)?) };
+    let file = if anonymous {
+        None
+    } else {
+        Some(t.fds.get(fd)?)
+    };
     if len == 0 {
         return Err(Errno::EINVAL);
     }
@@ -56,10 +63,9 @@ pub fn sys_mmap(t: &mut Task, a: &Args) -> SysResult {
         }
         _ => return Err(Errno::EINVAL),
     };
-    if flags & MAP_HUGE_MASK != 0 && flags & MAP_HUGETLB == 0 {
-        return Err(Errno::EINVAL);
-    }
-    let len = round_up(len).filter(|&l| l <= MAX_MAP).ok_or(Errno::ENOMEM)?;
+    let len = round_up(len)
+        .filter(|&l| l <= MAX_MAP)
+        .ok_or(Errno::ENOMEM)?;
     let place = if flags & MAP_FIXED_NOREPLACE != 0 {
         Placement::FixedNoReplace(addr)
     } else if flags & MAP_FIXED != 0 {
@@ -92,9 +98,7 @@ pub fn sys_mmap(t: &mut Task, a: &Args) -> SysResult {
     let name = VmaName::File(file.name().to_string());
     let start = {
         let (mm, space) = t.mm_mut();
-        let want = Prot::RW;
-        let start = mm.map_anon(space, place, len, want, shared, name)?;
-        start
+        mm.map_anon(space, place, len, Prot::RW, shared, name)?
     };
     let mut buf = vec![0u8; 1 << 20];
     let mut done = 0u64;
@@ -189,7 +193,9 @@ pub fn sys_mremap(t: &mut Task, a: &Args) -> SysResult {
         return Err(Errno::EINVAL);
     }
     let old_len = round_up(old_len).ok_or(Errno::EINVAL)?;
-    let new_len = round_up(new_len).filter(|&l| l <= MAX_MAP).ok_or(Errno::ENOMEM)?;
+    let new_len = round_up(new_len)
+        .filter(|&l| l <= MAX_MAP)
+        .ok_or(Errno::ENOMEM)?;
     let v = t.mm().vma_at(old).ok_or(Errno::EFAULT)?.clone();
     if old + old_len > v.end {
         return Err(Errno::EFAULT);
@@ -206,7 +212,14 @@ pub fn sys_mremap(t: &mut Task, a: &Args) -> SysResult {
     }
     let new = {
         let (mm, space) = t.mm_mut();
-        mm.map_anon(space, Placement::Hint(0), new_len, v.prot, false, v.name.clone())?
+        mm.map_anon(
+            space,
+            Placement::Hint(0),
+            new_len,
+            v.prot,
+            false,
+            v.name.clone(),
+        )?
     };
     let data = {
         let mut buf = vec![0u8; old_len as usize];

@@ -4,7 +4,9 @@
 use super::{Args, Flow, SysResult};
 use crate::kernel::signal::{self as ksig, ProcessSignals, SigInfo, ThreadSignals};
 use crate::kernel::waiter::events;
-use crate::kernel::{ChildReport, ExitStatus, GroupExit, Node, Task, TaskShared, ThreadGroup, VforkDone};
+use crate::kernel::{
+    ChildReport, ExitStatus, GroupExit, Node, Task, TaskShared, ThreadGroup, VforkDone,
+};
 use crate::loader::{self, elf::Elf, AuxIds};
 use crate::mm::MemoryManager;
 use crate::vfs;
@@ -43,9 +45,25 @@ const CLONE_CHILD_SETTID: u64 = 0x1000000;
 const CLONE_IO: u64 = 0x8000_0000;
 /// Namespace flags: a sandboxed process cannot make new namespaces yet.
 const CLONE_NEW_ANY: u64 = 0x7e02_0000;
-const CLONE_KNOWN: u64 = 0xff | CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_PIDFD | CLONE_PTRACE
-    | CLONE_VFORK | CLONE_PARENT | CLONE_THREAD | CLONE_SYSVSEM | CLONE_SETTLS | CLONE_PARENT_SETTID
-    | CLONE_CHILD_CLEARTID | CLONE_DETACHED | CLONE_UNTRACED | CLONE_CHILD_SETTID | CLONE_IO | CLONE_NEW_ANY;
+const CLONE_KNOWN: u64 = 0xff
+    | CLONE_VM
+    | CLONE_FS
+    | CLONE_FILES
+    | CLONE_SIGHAND
+    | CLONE_PIDFD
+    | CLONE_PTRACE
+    | CLONE_VFORK
+    | CLONE_PARENT
+    | CLONE_THREAD
+    | CLONE_SYSVSEM
+    | CLONE_SETTLS
+    | CLONE_PARENT_SETTID
+    | CLONE_CHILD_CLEARTID
+    | CLONE_DETACHED
+    | CLONE_UNTRACED
+    | CLONE_CHILD_SETTID
+    | CLONE_IO
+    | CLONE_NEW_ANY;
 
 struct ForkOptions {
     flags: u64,
@@ -56,18 +74,39 @@ struct ForkOptions {
 }
 
 /// Registers a new thread or process in the tree; returns its tid and shared parts.
-fn register(t: &Task, thread: bool, exit_signal: i32) -> Result<(Arc<ThreadGroup>, Arc<TaskShared>), Errno> {
+fn register(
+    t: &Task,
+    thread: bool,
+    exit_signal: i32,
+) -> Result<(Arc<ThreadGroup>, Arc<TaskShared>), Errno> {
     let mut tree = t.k.tree.lock().map_err(|_| Errno::EAGAIN)?;
     let me = t.node(&tree).ok_or(Errno::ESRCH)?;
     let (pgid, sid, init) = (me.pgid, me.sid, me.init);
     let tid = tree.alloc_pid();
-    let mine = t.shared.sig.lock().map(|s| s.clone()).map_err(|_| Errno::EAGAIN)?;
-    let ts = ThreadSignals { blocked: mine.blocked, altstack: if thread { (0, 2, 0) } else { mine.altstack }, ..Default::default() };
+    let mine = t
+        .shared
+        .sig
+        .lock()
+        .map(|s| s.clone())
+        .map_err(|_| Errno::EAGAIN)?;
+    let ts = ThreadSignals {
+        blocked: mine.blocked,
+        altstack: if thread { (0, 2, 0) } else { mine.altstack },
+        ..Default::default()
+    };
     let shared = TaskShared::new(tid, ts);
     let tg = if thread {
         t.tg.clone()
     } else {
-        let ps = ProcessSignals { actions: t.tg.sig.lock().map(|s| s.actions).map_err(|_| Errno::EAGAIN)?, ..Default::default() };
+        let ps = ProcessSignals {
+            actions: t
+                .tg
+                .sig
+                .lock()
+                .map(|s| s.actions)
+                .map_err(|_| Errno::EAGAIN)?,
+            ..Default::default()
+        };
         let tg = ThreadGroup::new(tid, ps);
         if let (Ok(mut c), Ok(p)) = (tg.comm.lock(), t.tg.comm.lock()) {
             *c = p.clone();
@@ -110,7 +149,13 @@ fn do_fork(t: &mut Task, o: ForkOptions) -> SysResult {
     let (tg, shared) = register(t, thread, (f & 0xff) as i32)?;
     let tid = shared.tid;
     let done = vfork.then(|| Arc::new(VforkDone::default()));
-    let mut seed = match t.child_seed(tg.clone(), shared.clone(), share_vm, f & CLONE_FILES != 0, done.clone()) {
+    let mut seed = match t.child_seed(
+        tg.clone(),
+        shared.clone(),
+        share_vm,
+        f & CLONE_FILES != 0,
+        done.clone(),
+    ) {
         Ok(s) => s,
         Err(e) => {
             unregister(t, &tg, &shared, thread);
@@ -144,7 +189,13 @@ fn do_fork(t: &mut Task, o: ForkOptions) -> SysResult {
 }
 
 fn plain(flags: u64) -> ForkOptions {
-    ForkOptions { flags, stack: 0, tls: 0, parent_tid: 0, child_tid: 0 }
+    ForkOptions {
+        flags,
+        stack: 0,
+        tls: 0,
+        parent_tid: 0,
+        child_tid: 0,
+    }
 }
 
 pub fn sys_fork(t: &mut Task, _: &Args) -> SysResult {
@@ -152,7 +203,10 @@ pub fn sys_fork(t: &mut Task, _: &Args) -> SysResult {
 }
 
 pub fn sys_vfork(t: &mut Task, _: &Args) -> SysResult {
-    do_fork(t, plain(CLONE_VM | CLONE_VFORK | abi::signal::SIGCHLD as u64))
+    do_fork(
+        t,
+        plain(CLONE_VM | CLONE_VFORK | abi::signal::SIGCHLD as u64),
+    )
 }
 
 /// clone(flags, stack, parent_tid, child_tid, tls) — the x86-64 argument order.
@@ -161,12 +215,16 @@ pub fn sys_clone(t: &mut Task, a: &Args) -> SysResult {
     if flags & !CLONE_KNOWN != 0 {
         return Err(Errno::EINVAL);
     }
-    if flags & CLONE_THREAD != 0 && flags & CLONE_SIGHAND == 0 || flags & CLONE_SIGHAND != 0 && flags & CLONE_VM == 0 {
+    if flags & CLONE_THREAD != 0 && flags & CLONE_SIGHAND == 0
+        || flags & CLONE_SIGHAND != 0 && flags & CLONE_VM == 0
+    {
         return Err(Errno::EINVAL);
     }
     const CLONE_NEWNS: u64 = 0x20000;
     const CLONE_NEWUSER: u64 = 0x1000_0000;
-    if flags & (CLONE_NEWNS | CLONE_FS) == CLONE_NEWNS | CLONE_FS || flags & (CLONE_NEWUSER | CLONE_FS) == CLONE_NEWUSER | CLONE_FS {
+    if flags & (CLONE_NEWNS | CLONE_FS) == CLONE_NEWNS | CLONE_FS
+        || flags & (CLONE_NEWUSER | CLONE_FS) == CLONE_NEWUSER | CLONE_FS
+    {
         return Err(Errno::EINVAL);
     }
     if flags & CLONE_NEW_ANY != 0 {
@@ -179,7 +237,16 @@ pub fn sys_clone(t: &mut Task, a: &Args) -> SysResult {
     if flags & CLONE_VM != 0 && flags & (CLONE_THREAD | CLONE_VFORK) == 0 {
         t.k.log_unimplemented_feature("clone(CLONE_VM) without CLONE_THREAD or CLONE_VFORK");
     }
-    do_fork(t, ForkOptions { flags, stack: a.u64(1), tls: a.u64(4), parent_tid: a.addr(2), child_tid: a.addr(3) })
+    do_fork(
+        t,
+        ForkOptions {
+            flags,
+            stack: a.u64(1),
+            tls: a.u64(4),
+            parent_tid: a.addr(2),
+            child_tid: a.addr(3),
+        },
+    )
 }
 
 /// Longest single argument or environment string, NUL excluded (32 pages, as Linux).
@@ -197,7 +264,13 @@ fn copy_in_strings(t: &Task, mut addr: u64) -> Result<Vec<Vec<u8>>, Errno> {
         if p == 0 {
             return Ok(out);
         }
-        let s = t.mm().copy_in_cstr(p, MAX_ARG_STRLEN).map_err(|e| if e == Errno::ENAMETOOLONG { Errno::E2BIG } else { e })?;
+        let s = t.mm().copy_in_cstr(p, MAX_ARG_STRLEN).map_err(|e| {
+            if e == Errno::ENAMETOOLONG {
+                Errno::E2BIG
+            } else {
+                e
+            }
+        })?;
         total += s.len() + 1 + 8;
         if total > loader::ARG_MAX {
             return Err(Errno::E2BIG);
@@ -208,19 +281,35 @@ fn copy_in_strings(t: &Task, mut addr: u64) -> Result<Vec<Vec<u8>>, Errno> {
 }
 
 /// Follows `#!` lines: returns the executable to load and the final argv.
-fn resolve_script(t: &Task, mut path: Vec<u8>, mut argv: Vec<Vec<u8>>) -> Result<(vfs::Executable, Vec<u8>, Vec<Vec<u8>>), Errno> {
+/// An executable with the path and argv it is finally run with.
+type Resolved = (vfs::Executable, Vec<u8>, Vec<Vec<u8>>);
+
+fn resolve_script(t: &Task, mut path: Vec<u8>, mut argv: Vec<Vec<u8>>) -> Result<Resolved, Errno> {
     for _ in 0..5 {
         let exe = vfs::open_executable(&t.fs, &path)?;
         if !exe.data.starts_with(b"#!") {
             return Ok((exe, path, argv));
         }
-        let line_end = exe.data.iter().take(256).position(|&b| b == b'\n').unwrap_or(exe.data.len().min(256));
+        let line_end = exe
+            .data
+            .iter()
+            .take(256)
+            .position(|&b| b == b'\n')
+            .unwrap_or(exe.data.len().min(256));
         let line = &exe.data[2..line_end];
-        let line: Vec<u8> = line.iter().copied().skip_while(|b| *b == b' ' || *b == b'\t').collect();
+        let line: Vec<u8> = line
+            .iter()
+            .copied()
+            .skip_while(|b| *b == b' ' || *b == b'\t')
+            .collect();
         let split = line.iter().position(|b| *b == b' ' || *b == b'\t');
         let (interp, arg) = match split {
             Some(i) => {
-                let rest: Vec<u8> = line[i..].iter().copied().skip_while(|b| *b == b' ' || *b == b'\t').collect();
+                let rest: Vec<u8> = line[i..]
+                    .iter()
+                    .copied()
+                    .skip_while(|b| *b == b' ' || *b == b'\t')
+                    .collect();
                 let rest = rest.trim_ascii_end().to_vec();
                 (line[..i].to_vec(), (!rest.is_empty()).then_some(rest))
             }
@@ -240,7 +329,12 @@ fn resolve_script(t: &Task, mut path: Vec<u8>, mut argv: Vec<Vec<u8>>) -> Result
 }
 
 /// Everything execve does after the arguments are copied in.
-pub fn exec(t: &mut Task, path: Vec<u8>, argv: Vec<Vec<u8>>, envp: Vec<Vec<u8>>) -> Result<Flow, Errno> {
+pub fn exec(
+    t: &mut Task,
+    path: Vec<u8>,
+    argv: Vec<Vec<u8>>,
+    envp: Vec<Vec<u8>>,
+) -> Result<Flow, Errno> {
     if path.is_empty() {
         return Err(Errno::ENOENT);
     }
@@ -252,7 +346,12 @@ pub fn exec(t: &mut Task, path: Vec<u8>, argv: Vec<Vec<u8>>, envp: Vec<Vec<u8>>)
     };
     let k = t.k.clone();
     let mm = MemoryManager::new(k.mf.clone(), k.platform.user_range(), k.platform.reserved());
-    let ids = AuxIds { uid: t.cred.uid, euid: t.cred.euid, gid: t.cred.gid, egid: t.cred.egid };
+    let ids = AuxIds {
+        uid: t.cred.uid,
+        euid: t.cred.euid,
+        gid: t.cred.gid,
+        egid: t.cred.egid,
+    };
     let image = loader::load(&mm, &exe.data, interp.as_deref(), &argv, &envp, &path, ids)?;
 
     // Point of no return: other threads go, then the old image.
@@ -276,7 +375,14 @@ pub fn exec(t: &mut Task, path: Vec<u8>, argv: Vec<Vec<u8>>, envp: Vec<Vec<u8>>)
             n.execed = true;
         }
     }
-    let base = exe.path.rsplit('/').next().unwrap_or("").chars().take(15).collect::<String>();
+    let base = exe
+        .path
+        .rsplit('/')
+        .next()
+        .unwrap_or("")
+        .chars()
+        .take(15)
+        .collect::<String>();
     if let Ok(mut c) = t.tg.comm.lock() {
         *c = base;
     }
@@ -308,7 +414,9 @@ fn end_other_threads(t: &mut Task) -> Result<(), Errno> {
     let waiter = t.shared.waiter.clone();
     t.tg.thread_exits.register(&waiter, events::ALL);
     while t.tg.threads().len() > 1 {
-        waiter.sleep(Some(std::time::Instant::now() + std::time::Duration::from_millis(50)));
+        waiter.sleep(Some(
+            std::time::Instant::now() + std::time::Duration::from_millis(50),
+        ));
     }
     t.tg.thread_exits.unregister(&waiter);
     if let Ok(mut g) = t.tg.group_exit.lock() {
@@ -379,7 +487,10 @@ const __WCLONE: u32 = 0x8000_0000;
 fn try_wait(t: &Task, target: Target, o: WaitOpts) -> Result<Option<(i32, ChildReport)>, Errno> {
     let mut tree = t.k.tree.lock().map_err(|_| Errno::EAGAIN)?;
     let me = t.pid();
-    let kids: Vec<i32> = tree.get(me).map(|n| n.children.iter().copied().collect()).unwrap_or_default();
+    let kids: Vec<i32> = tree
+        .get(me)
+        .map(|n| n.children.iter().copied().collect())
+        .unwrap_or_default();
     let matching: Vec<i32> = kids
         .into_iter()
         .filter(|c| match target {
@@ -388,7 +499,9 @@ fn try_wait(t: &Task, target: Target, o: WaitOpts) -> Result<Option<(i32, ChildR
             Target::Group(g) => tree.get(*c).is_some_and(|n| n.pgid == g),
         })
         .filter(|c| {
-            let is_clone = tree.get(*c).is_some_and(|n| n.exit_signal != abi::signal::SIGCHLD);
+            let is_clone = tree
+                .get(*c)
+                .is_some_and(|n| n.exit_signal != abi::signal::SIGCHLD);
             o.all || is_clone == o.clone_only
         })
         .collect();
@@ -396,7 +509,9 @@ fn try_wait(t: &Task, target: Target, o: WaitOpts) -> Result<Option<(i32, ChildR
         return Err(Errno::ECHILD);
     }
     for c in matching {
-        let Some(n) = tree.nodes.get_mut(&c) else { continue };
+        let Some(n) = tree.nodes.get_mut(&c) else {
+            continue;
+        };
         if let (Some(st), true) = (n.zombie, o.exited) {
             if !o.nowait {
                 tree.nodes.remove(&c);
@@ -429,9 +544,15 @@ fn try_wait(t: &Task, target: Target, o: WaitOpts) -> Result<Option<(i32, ChildR
     }
 }
 
-fn wait_common(t: &mut Task, target: Target, o: WaitOpts) -> Result<Option<(i32, ChildReport)>, Errno> {
+fn wait_common(
+    t: &mut Task,
+    target: Target,
+    o: WaitOpts,
+) -> Result<Option<(i32, ChildReport)>, Errno> {
     let tg = t.tg.clone();
-    t.block_on(&tg.child_events, events::ALL, None, |t| try_wait(t, target, o))
+    t.block_on(&tg.child_events, events::ALL, None, |t| {
+        try_wait(t, target, o)
+    })
 }
 
 fn my_pgid(t: &Task) -> Result<i32, Errno> {
@@ -461,7 +582,9 @@ pub fn sys_wait4(t: &mut Task, a: &Args) -> SysResult {
         nohang: opts & WNOHANG != 0,
         nowait: false,
     };
-    let Some((child, report)) = wait_common(t, target, o)? else { return Ok(0) };
+    let Some((child, report)) = wait_common(t, target, o)? else {
+        return Ok(0);
+    };
     let status = match report {
         ChildReport::Exited(st) => st.wait_status(),
         ChildReport::Stopped(s) => (s << 8) | 0x7f,
@@ -509,13 +632,29 @@ pub fn sys_waitid(t: &mut Task, a: &Args) -> SysResult {
                 let (code, status) = match r {
                     ChildReport::Exited(ExitStatus::Exited(c)) => (ksig::CLD_EXITED, c),
                     ChildReport::Exited(ExitStatus::Signaled(s)) => {
-                        let core = abi::signal::default_action(s) == abi::signal::DefaultAction::CoreDump;
-                        (if core { ksig::CLD_DUMPED } else { ksig::CLD_KILLED }, s)
+                        let core =
+                            abi::signal::default_action(s) == abi::signal::DefaultAction::CoreDump;
+                        (
+                            if core {
+                                ksig::CLD_DUMPED
+                            } else {
+                                ksig::CLD_KILLED
+                            },
+                            s,
+                        )
                     }
                     ChildReport::Stopped(s) => (ksig::CLD_STOPPED, s),
                     ChildReport::Continued => (ksig::CLD_CONTINUED, abi::signal::SIGCONT),
                 };
-                SigInfo { signo: abi::signal::SIGCHLD, code, pid, uid: 0, status, addr: 0 }.encode()
+                SigInfo {
+                    signo: abi::signal::SIGCHLD,
+                    code,
+                    pid,
+                    uid: 0,
+                    status,
+                    addr: 0,
+                }
+                .encode()
             }
         };
         t.mm().copy_out(infop, &info)?;
@@ -535,7 +674,10 @@ pub fn sys_setpgid(t: &mut Task, a: &Args) -> SysResult {
     }
     let mut tree = t.k.tree.lock().map_err(|_| Errno::EAGAIN)?;
     let my_sid = t.node(&tree).map(|n| n.sid).ok_or(Errno::ESRCH)?;
-    let target = tree.get(pid).filter(|n| n.zombie.is_none()).ok_or(Errno::ESRCH)?;
+    let target = tree
+        .get(pid)
+        .filter(|n| n.zombie.is_none())
+        .ok_or(Errno::ESRCH)?;
     if pid != me {
         if target.ppid != me {
             return Err(Errno::ESRCH);
@@ -550,7 +692,12 @@ pub fn sys_setpgid(t: &mut Task, a: &Args) -> SysResult {
     if target.sid == pid {
         return Err(Errno::EPERM);
     }
-    if pgid != pid && !tree.nodes.values().any(|n| n.pgid == pgid && n.sid == my_sid) {
+    if pgid != pid
+        && !tree
+            .nodes
+            .values()
+            .any(|n| n.pgid == pgid && n.sid == my_sid)
+    {
         return Err(Errno::EPERM);
     }
     if let Some(n) = tree.nodes.get_mut(&pid) {
@@ -598,7 +745,13 @@ pub fn sys_set_tid_address(t: &mut Task, a: &Args) -> SysResult {
 }
 
 fn user_info(t: &Task, signo: i32, code: i32) -> SigInfo {
-    SigInfo { signo, code, pid: t.pid(), uid: t.cred.uid, ..Default::default() }
+    SigInfo {
+        signo,
+        code,
+        pid: t.pid(),
+        uid: t.cred.uid,
+        ..Default::default()
+    }
 }
 
 /// Sends `signo` to every process in `targets`; signal 0 only checks they exist.
@@ -637,7 +790,10 @@ pub fn sys_kill(t: &mut Task, a: &Args) -> SysResult {
             -1 => {
                 let init = me.init;
                 let mine = t.pid();
-                tree.container_members(init).into_iter().filter(|g| g.pid != init && g.pid != mine).collect()
+                tree.container_members(init)
+                    .into_iter()
+                    .filter(|g| g.pid != init && g.pid != mine)
+                    .collect()
             }
             i32::MIN => return Err(Errno::ESRCH),
             p => tree.group_members(-p),
@@ -653,10 +809,16 @@ fn thread_target(t: &Task, tid: i32) -> Result<(Arc<ThreadGroup>, Arc<TaskShared
     t.k.thread(tid).ok_or(Errno::ESRCH)
 }
 
-fn deliver_to_thread(t: &Task, target: (Arc<ThreadGroup>, Arc<TaskShared>), signo: i32) -> SysResult {
+fn deliver_to_thread(
+    t: &Task,
+    target: (Arc<ThreadGroup>, Arc<TaskShared>),
+    signo: i32,
+) -> SysResult {
     check_signal(signo)?;
     if signo != 0 {
-        target.0.post_thread_signal(&target.1, user_info(t, signo, ksig::SI_TKILL));
+        target
+            .0
+            .post_thread_signal(&target.1, user_info(t, signo, ksig::SI_TKILL));
     }
     Ok(0)
 }

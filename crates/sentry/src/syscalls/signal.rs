@@ -58,7 +58,11 @@ pub fn sys_rt_sigprocmask(t: &mut Task, a: &Args) -> SysResult {
         return Err(Errno::EINVAL);
     }
     let how = a.i32(0);
-    let set = if a.addr(1) != 0 { Some(t.mm().read_u64(a.addr(1))?) } else { None };
+    let set = if a.addr(1) != 0 {
+        Some(t.mm().read_u64(a.addr(1))?)
+    } else {
+        None
+    };
     if set.is_some() && !(SIG_BLOCK..=SIG_SETMASK).contains(&how) {
         return Err(Errno::EINVAL);
     }
@@ -96,8 +100,17 @@ pub fn sys_rt_sigpending(t: &mut Task, a: &Args) -> SysResult {
     if a.usize(1) > SIGSET_SIZE {
         return Err(Errno::EINVAL);
     }
-    let shared = t.tg.sig.lock().map(|s| s.pending.bits).map_err(|_| Errno::EAGAIN)?;
-    let pending = t.shared.sig.lock().map(|s| (s.pending.bits | shared) & s.blocked).map_err(|_| Errno::EAGAIN)?;
+    let shared =
+        t.tg.sig
+            .lock()
+            .map(|s| s.pending.bits)
+            .map_err(|_| Errno::EAGAIN)?;
+    let pending = t
+        .shared
+        .sig
+        .lock()
+        .map(|s| (s.pending.bits | shared) & s.blocked)
+        .map_err(|_| Errno::EAGAIN)?;
     let bytes = pending.to_le_bytes();
     t.mm().copy_out(a.addr(0), &bytes[..a.usize(1)])?;
     Ok(0)
@@ -113,6 +126,12 @@ pub fn sys_rt_sigsuspend(t: &mut Task, a: &Args) -> SysResult {
         s.saved_mask = Some(s.blocked);
         s.blocked = mask & !UNBLOCKABLE;
     }
+    wait_for_signal(t)
+}
+
+/// Sleeps until a signal is delivered; the call then fails with EINTR (after the
+/// handler) or restarts transparently if no handler ran.
+fn wait_for_signal(t: &mut Task) -> SysResult {
     // Nothing but a signal ends the wait: an empty queue is never notified.
     let q = crate::kernel::waiter::WaitQueue::new();
     match t.block_on(&q, 0, None, |_| Err::<(), _>(Errno::EAGAIN)) {
@@ -121,12 +140,21 @@ pub fn sys_rt_sigsuspend(t: &mut Task, a: &Args) -> SysResult {
     }
 }
 
+pub fn sys_pause(t: &mut Task, _: &Args) -> SysResult {
+    wait_for_signal(t)
+}
+
 const SS_ONSTACK: i32 = 1;
 const SS_DISABLE: i32 = 2;
 const MINSIGSTKSZ: u64 = 2048;
 
 pub fn sys_sigaltstack(t: &mut Task, a: &Args) -> SysResult {
-    let cur = t.shared.sig.lock().map(|s| s.altstack).map_err(|_| Errno::EAGAIN)?;
+    let cur = t
+        .shared
+        .sig
+        .lock()
+        .map(|s| s.altstack)
+        .map_err(|_| Errno::EAGAIN)?;
     let (sp, flags, size) = cur;
     let on = flags == 0 && t.regs.rsp.wrapping_sub(sp) < size;
     let new = if a.addr(0) != 0 {

@@ -20,8 +20,14 @@ const MAX_SHOWN: usize = 64;
 
 /// Formats `name(arg, ...)` for syscall `nr`.
 pub fn format_call(t: &Task, nr: u64, a: &Args) -> String {
-    let Some(e) = entry(nr) else { return format!("syscall_{nr}({:#x}, {:#x}, {:#x})", a.0[0], a.0[1], a.0[2]) };
-    let kinds: &[Arg] = if e.args.is_empty() && e.handler.is_none() { &[Arg::Hex, Arg::Hex, Arg::Hex] } else { e.args };
+    let Some(e) = entry(nr) else {
+        return format!("syscall_{nr}({:#x}, {:#x}, {:#x})", a.0[0], a.0[1], a.0[2]);
+    };
+    let kinds: &[Arg] = if e.args.is_empty() && e.handler.is_none() {
+        &[Arg::Hex, Arg::Hex, Arg::Hex]
+    } else {
+        e.args
+    };
     let shown: Vec<String> = kinds
         .iter()
         .enumerate()
@@ -30,7 +36,8 @@ pub fn format_call(t: &Task, nr: u64, a: &Args) -> String {
             Arg::Fd => a.fd(i).to_string(),
             Arg::Hex | Arg::Ptr => format!("{:#x}", a.u64(i)),
             Arg::Size => a.u64(i).to_string(),
-            Arg::Signal => abi::signal::signal_name(a.i32(i)).map_or_else(|| a.i32(i).to_string(), |n| format!("SIG{n}")),
+            Arg::Signal => abi::signal::signal_name(a.i32(i))
+                .map_or_else(|| a.i32(i).to_string(), |n| format!("SIG{n}")),
             Arg::Path => match t.mm().copy_in_cstr(a.addr(i), 4096) {
                 Ok(p) => {
                     let s = String::from_utf8_lossy(&p[..p.len().min(MAX_SHOWN)]).into_owned();

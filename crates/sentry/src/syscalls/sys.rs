@@ -10,7 +10,11 @@ pub const RELEASE: &str = "6.1.0-moat";
 pub const VERSION: &str = "#1 SMP Moat sentry";
 
 pub fn sys_uname(t: &mut Task, a: &Args) -> SysResult {
-    let host = if t.k.config.hostname.is_empty() { "moat" } else { t.k.config.hostname.as_str() };
+    let host = if t.k.config.hostname.is_empty() {
+        "moat"
+    } else {
+        t.k.config.hostname.as_str()
+    };
     let fields = ["Linux", host, RELEASE, VERSION, "x86_64", "(none)"];
     let mut b = [0u8; 65 * 6];
     for (i, f) in fields.iter().enumerate() {
@@ -57,7 +61,9 @@ const GETRANDOM_MAX: usize = 33_554_431;
 
 pub fn sys_getrandom(t: &mut Task, a: &Args) -> SysResult {
     let flags = a.u32(2);
-    if flags & !(GRND_NONBLOCK | GRND_RANDOM | GRND_INSECURE) != 0 || flags & (GRND_RANDOM | GRND_INSECURE) == (GRND_RANDOM | GRND_INSECURE) {
+    if flags & !(GRND_NONBLOCK | GRND_RANDOM | GRND_INSECURE) != 0
+        || flags & (GRND_RANDOM | GRND_INSECURE) == (GRND_RANDOM | GRND_INSECURE)
+    {
         return Err(Errno::EINVAL);
     }
     let len = a.usize(1).min(GETRANDOM_MAX);
@@ -65,7 +71,8 @@ pub fn sys_getrandom(t: &mut Task, a: &Args) -> SysResult {
     let mut done = 0;
     while done < len {
         let n = (len - done).min(buf.len());
-        rustix::rand::getrandom(&mut buf[..n], rustix::rand::GetRandomFlags::empty()).map_err(|_| Errno::EIO)?;
+        rustix::rand::getrandom(&mut buf[..n], rustix::rand::GetRandomFlags::empty())
+            .map_err(|_| Errno::EIO)?;
         match t.mm().copy_out(a.addr(0) + done as u64, &buf[..n]) {
             Ok(()) => done += n,
             Err(e) if done == 0 => return Err(e),
@@ -140,9 +147,17 @@ pub fn sys_prlimit64(t: &mut Task, a: &Args) -> SysResult {
     }
     if pid != 0 && pid != t.pid() {
         // Only the caller's own limits live here; another process's are not reachable.
-        return Err(if t.k.thread_group(pid).is_some() { Errno::EPERM } else { Errno::ESRCH });
+        return Err(if t.k.thread_group(pid).is_some() {
+            Errno::EPERM
+        } else {
+            Errno::ESRCH
+        });
     }
-    let new = if a.addr(2) != 0 { Some(get_rlimit(t, a.addr(2))?) } else { None };
+    let new = if a.addr(2) != 0 {
+        Some(get_rlimit(t, a.addr(2))?)
+    } else {
+        None
+    };
     let old = t.rlimits[r];
     if let Some(n) = new {
         set_rlimit(t, r, n)?;
@@ -158,10 +173,16 @@ fn host_total_memory() -> u64 {
 }
 
 pub fn sys_sysinfo(t: &mut Task, a: &Args) -> SysResult {
-    let total = if t.k.config.total_memory > 0 { t.k.config.total_memory } else { host_total_memory() };
+    let total = if t.k.config.total_memory > 0 {
+        t.k.config.total_memory
+    } else {
+        host_total_memory()
+    };
     let procs = t.k.tree.lock().map(|tr| tr.nodes.len()).unwrap_or(1) as u16;
     // The same clock the application sees as CLOCK_BOOTTIME.
-    let uptime = rustix::time::clock_gettime(rustix::time::ClockId::Boottime).tv_sec.max(1) as u64;
+    let uptime = rustix::time::clock_gettime(rustix::time::ClockId::Boottime)
+        .tv_sec
+        .max(1) as u64;
     let mut b = [0u8; 112];
     b[0..8].copy_from_slice(&uptime.to_le_bytes());
     b[32..40].copy_from_slice(&total.to_le_bytes());
@@ -179,14 +200,18 @@ pub fn sys_sched_yield(_t: &mut Task, _: &Args) -> SysResult {
 
 pub fn sys_sched_getaffinity(t: &mut Task, a: &Args) -> SysResult {
     let len = a.usize(1);
-    if len < 8 || len % 8 != 0 {
+    if len < 8 || !len.is_multiple_of(8) {
         return Err(Errno::EINVAL);
     }
     if a.i32(0) != 0 && a.i32(0) != t.pid() && t.k.thread_group(a.i32(0)).is_none() {
         return Err(Errno::ESRCH);
     }
     let cpus = t.k.config.cpus.clamp(1, 64);
-    let mask: u64 = if cpus == 64 { u64::MAX } else { (1u64 << cpus) - 1 };
+    let mask: u64 = if cpus == 64 {
+        u64::MAX
+    } else {
+        (1u64 << cpus) - 1
+    };
     t.mm().write_u64(a.addr(2), mask)?;
     Ok(8)
 }
@@ -226,7 +251,13 @@ pub fn sys_prctl(t: &mut Task, a: &Args) -> SysResult {
             t.mm().copy_out(a.addr(1), &b)?;
             Ok(0)
         }
-        PR_SET_PDEATHSIG => crate::kernel::signal::valid(a.i32(1)).or(if a.i32(1) == 0 { Ok(0) } else { Err(Errno::EINVAL) }).map(|_| 0),
+        PR_SET_PDEATHSIG => crate::kernel::signal::valid(a.i32(1))
+            .or(if a.i32(1) == 0 {
+                Ok(0)
+            } else {
+                Err(Errno::EINVAL)
+            })
+            .map(|_| 0),
         PR_GET_PDEATHSIG => t.mm().write_u32(a.addr(1), 0).map(|_| 0),
         PR_GET_DUMPABLE => Ok(1),
         PR_SET_DUMPABLE if a.u64(1) <= 1 => Ok(0),

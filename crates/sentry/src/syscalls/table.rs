@@ -80,6 +80,7 @@ const IMPLEMENTED: &[(u64, Handler, Support, &[Arg])] = &[
     (15, F(signal::sys_rt_sigreturn), Full, &[]),
     (127, P(signal::sys_rt_sigpending), Full, &[Ptr, Size]),
     (130, P(signal::sys_rt_sigsuspend), Full, &[Ptr, Size]),
+    (34, P(signal::sys_pause), Full, &[]),
     (131, P(signal::sys_sigaltstack), Full, &[Ptr, Ptr]),
     // time
     (228, P(time::sys_clock_gettime), Full, &[Int, Ptr]),
@@ -106,7 +107,13 @@ fn build() -> Vec<Option<Entry>> {
     let mut t: Vec<Option<Entry>> = vec![None; TABLE_SIZE];
     for &(nr, name) in NAMES {
         if let Some(slot) = t.get_mut(nr as usize) {
-            *slot = Some(Entry { nr, name, handler: None, support: Support::Unsupported, args: &[] });
+            *slot = Some(Entry {
+                nr,
+                name,
+                handler: None,
+                support: Support::Unsupported,
+                args: &[],
+            });
         }
     }
     let extra = file::HANDLERS.iter().chain(fs::HANDLERS.iter());
@@ -127,7 +134,10 @@ fn table() -> &'static [Option<Entry>] {
 
 /// The entry for syscall `nr`, if Linux defines that number.
 pub fn entry(nr: u64) -> Option<&'static Entry> {
-    usize::try_from(nr).ok().and_then(|i| table().get(i)).and_then(|e| e.as_ref())
+    usize::try_from(nr)
+        .ok()
+        .and_then(|i| table().get(i))
+        .and_then(|e| e.as_ref())
 }
 
 pub fn lookup_name(name: &str) -> Option<&'static Entry> {
@@ -150,18 +160,25 @@ mod tests {
         let extra = file::HANDLERS.iter().chain(fs::HANDLERS.iter());
         for &(nr, ..) in IMPLEMENTED.iter().chain(extra) {
             assert!(seen.insert(nr), "syscall {nr} registered twice");
-            assert!(entry(nr).is_some(), "syscall {nr} is not a Linux x86-64 number");
+            assert!(
+                entry(nr).is_some(),
+                "syscall {nr} is not a Linux x86-64 number"
+            );
         }
     }
 
     #[test]
     fn names_match_host_headers() {
-        let Ok(h) = std::fs::read_to_string("/usr/include/x86_64-linux-gnu/asm/unistd_64.h") else { return };
+        let Ok(h) = std::fs::read_to_string("/usr/include/x86_64-linux-gnu/asm/unistd_64.h") else {
+            return;
+        };
         let mut n = 0;
         for line in h.lines() {
             let mut w = line.split_whitespace();
             if let (Some("#define"), Some(name), Some(num)) = (w.next(), w.next(), w.next()) {
-                let (Some(name), Ok(num)) = (name.strip_prefix("__NR_"), num.parse::<u64>()) else { continue };
+                let (Some(name), Ok(num)) = (name.strip_prefix("__NR_"), num.parse::<u64>()) else {
+                    continue;
+                };
                 assert_eq!(entry(num).map(|e| e.name), Some(name), "number {num}");
                 n += 1;
             }
@@ -175,7 +192,11 @@ mod tests {
         for w in nums.windows(2) {
             assert!(w[0] < w[1], "{} then {}", w[0], w[1]);
             // x86-64 leaves 335..=423 unused; nothing else is missing.
-            assert!(w[1] == w[0] + 1 || (w[0] == 334 && w[1] == 424), "gap after {}", w[0]);
+            assert!(
+                w[1] == w[0] + 1 || (w[0] == 334 && w[1] == 424),
+                "gap after {}",
+                w[0]
+            );
         }
     }
 }

@@ -86,7 +86,11 @@ fn sleep_for(t: &mut Task, d: Duration, rem: u64) -> SysResult {
                 let left = deadline.saturating_duration_since(Instant::now());
                 put_timespec(t, rem, (left.as_secs() as i64, left.subsec_nanos() as i64))?;
             }
-            Err(if e == Errno::ERESTARTSYS { Errno::ERESTART_RESTARTBLOCK } else { e })
+            Err(if e == Errno::ERESTARTSYS {
+                Errno::ERESTART_RESTARTBLOCK
+            } else {
+                e
+            })
         }
     }
 }
@@ -115,7 +119,13 @@ pub fn sys_clock_nanosleep(t: &mut Task, a: &Args) -> SysResult {
         let cur = s as i128 * NSEC as i128 + ns as i128;
         let left = (target - cur).max(0) as u128;
         let d = Duration::from_nanos(left.min(u64::MAX as u128) as u64);
-        return sleep_for(t, d, 0).map_err(|e| if e == Errno::ERESTART_RESTARTBLOCK { Errno::ERESTARTNOHAND } else { e });
+        return sleep_for(t, d, 0).map_err(|e| {
+            if e == Errno::ERESTART_RESTARTBLOCK {
+                Errno::ERESTARTNOHAND
+            } else {
+                e
+            }
+        });
     }
     sleep_for(t, duration(req), a.addr(3))
 }
