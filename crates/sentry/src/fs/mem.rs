@@ -974,6 +974,42 @@ fn rename_same(
     Ok(())
 }
 
+/// An anonymous memory file (memfd_create): a `MemFile` no directory holds.
+pub fn memfd(name: &[u8], uid: u32, gid: u32) -> Result<Arc<crate::vfs::File>, Errno> {
+    use crate::vfs::{Dentry, File, Mount};
+    static FS: std::sync::OnceLock<Arc<MemFs>> = std::sync::OnceLock::new();
+    let fs = FS.get_or_init(MemFs::tmpfs);
+    let inode: Arc<dyn Inode> = MemFile::new(
+        fs,
+        NewAttr {
+            mode: 0o777,
+            uid,
+            gid,
+        },
+    );
+    let mut label = b"memfd:".to_vec();
+    label.extend_from_slice(name);
+    let mount = Arc::new(Mount {
+        id: u32::MAX,
+        readonly: false,
+        root: inode.clone(),
+    });
+    let ops = inode.open(libc::O_RDWR as u32)?;
+    let d = Arc::new(Dentry {
+        inode,
+        mount,
+        parent: None,
+        name: label.clone(),
+    });
+    let shown = format!("/{} (deleted)", String::from_utf8_lossy(&label));
+    Ok(File::new(
+        ops,
+        Some(d),
+        libc::O_RDWR as u32 | crate::vfs::oflags::LARGEFILE,
+        shown,
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

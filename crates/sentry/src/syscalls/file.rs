@@ -50,6 +50,13 @@ pub const HANDLERS: &[(u64, Handler, Support, &[Arg])] = &[
     (295, P(sys_preadv), Full, &[Fd, Ptr, Int, Int]),
     (296, P(sys_pwritev), Full, &[Fd, Ptr, Int, Int]),
     (436, P(sys_close_range), Full, &[Int, Int, Hex]),
+    (73, P(sys_flock), Partial("accepted, not enforced"), &[Fd, Hex]),
+    (162, P(sys_sync), Full, &[]),
+    (187, P(sys_readahead), Full, &[Fd, Int, Size]),
+    (221, P(sys_fadvise64), Full, &[Fd, Int, Int, Int]),
+    (285, P(sys_fallocate), Partial("mode 0 only"), &[Fd, Hex, Int, Int]),
+    (306, P(sys_syncfs), Full, &[Fd]),
+    (319, P(sys_memfd_create), Partial("no seals"), &[Path, Hex]),
 ];
 
 /// Largest byte count one read or write moves (Linux's MAX_RW_COUNT).
@@ -633,6 +640,97 @@ pub fn sys_sendfile(t: &mut Task, a: &Args) -> SysResult {
         t.mm().write_u64(off_addr, at + wrote)?;
     }
     Ok(wrote)
+}
+
+pub fn sys_flock(t: &mut Task, a: &Args) -> SysResult {
+    const LOCK_SH: u32 = 1;
+    const LOCK_EX: u32 = 2;
+    const LOCK_NB: u32 = 4;
+    const LOCK_UN: u32 = 8;
+    t.fds.get(a.fd(0))?;
+    let op = a.u32(1) & !LOCK_NB;
+    if op != LOCK_SH && op != LOCK_EX && op != LOCK_UN {
+        return Err(Errno::EINVAL);
+    }
+    Ok(0)
+}
+
+pub fn sys_sync(_t: &mut Task, _a: &Args) -> SysResult {
+    Ok(0)
+}
+
+pub fn sys_syncfs(t: &mut Task, a: &Args) -> SysResult {
+    t.fds.get(a.fd(0))?;
+    Ok(0)
+}
+
+pub fn sys_readahead(t: &mut Task, a: &Args) -> SysResult {
+    let f = t.fds.get(a.fd(0))?;
+    if !f.readable() || !f.is_regular() {
+        return Err(if f.readable() {
+            Errno::EINVAL
+        } else {
+            Errno::EBADF
+        });
+    }
+    Ok(0)
+}
+
+pub fn sys_fadvise64(t: &mut Task, a: &Args) -> SysResult {
+    let f = t.fds.get(a.fd(0))?;
+    if f.file_type() == Some(crate::vfs::FileType::Fifo) {
+        return Err(Errno::ESPIPE);
+    }
+    if a.i64(2) < 0 || a.i32(3) > 5 || a.i32(3) < 0 {
+        return Err(Errno::EINVAL);
+    }
+    Ok(0)
+}
+
+pub fn sys_fallocate(t: &mut Task, a: &Args) -> SysResult {
+    let f = t.fds.get(a.fd(0))?;
+    let (mode, off, len) = (a.u32(1), a.i64(2), a.i64(3));
+    if off < 0 || len <= 0 {
+        return Err(Errno::EINVAL);
+    }
+    if !f.writable() {
+        return Err(Errno::EBADF);
+    }
+    if mode != 0 {
+        return Err(Errno::EOPNOTSUPP);
+    }
+    if f.is_dir() {
+        return Err(Errno::EISDIR);
+    }
+    if !f.is_regular() {
+        return Err(Errno::ENODEV);
+    }
+    let end = off.checked_add(len).ok_or(Errno::EFBIG)? as u64;
+    if end > f.stat()?.size {
+        f.setattr(&crate::vfs::SetAttr {
+            size: Some(end),
+            ..Default::default()
+        })?;
+    }
+    Ok(0)
+}
+
+pub fn sys_memfd_create(t: &mut Task, a: &Args) -> SysResult {
+    const MFD_CLOEXEC: u32 = 1;
+    const KNOWN: u32 = 0x1f;
+    let flags = a.u32(1);
+    let name = t.mm().copy_in_cstr(a.addr(0), 250).map_err(|e| {
+        if e == Errno::ENAMETOOLONG {
+            Errno::EINVAL
+        } else {
+            e
+        }
+    })?;
+    if flags & !KNOWN != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let file = crate::fs::mem::memfd(&name, t.uid(), t.gid())?;
+    Ok(install(t, file, flags & MFD_CLOEXEC != 0)? as u64)
 }
 
 // ---------------------------------------------------------------------------------

@@ -67,6 +67,7 @@ pub const HANDLERS: &[(u64, Handler, Support, &[Arg])] = &[
     (332, P(sys_statx), Full, &[Fd, Path, Hex, Hex, Ptr]),
     (437, P(sys_openat2), Partial("RESOLVE_* flags other than NO_SYMLINKS are ignored"), &[Fd, Path, Ptr, Size]),
     (439, P(sys_faccessat2), Full, &[Fd, Path, Int, Hex]),
+    (161, P(sys_chroot), Full, &[Path]),
     (188, P(sys_setxattr), Partial("no extended attributes are stored"), &[Path, Ptr, Ptr, Size, Hex]),
     (189, P(sys_lsetxattr), Partial("no extended attributes are stored"), &[Path, Ptr, Ptr, Size, Hex]),
     (190, P(sys_fsetxattr), Partial("no extended attributes are stored"), &[Fd, Ptr, Ptr, Size, Hex]),
@@ -788,6 +789,21 @@ pub fn sys_utimensat(t: &mut Task, a: &Args) -> SysResult {
         return setattr_fd(t, dirfd, &attr);
     }
     setattr_path(t, dirfd, path_addr, flags, &attr)
+}
+
+pub fn sys_chroot(t: &mut Task, a: &Args) -> SysResult {
+    let path = path_arg(t, a.addr(0), false)?;
+    let c = creds(t);
+    let d = t.fs.lookup(&c, None, &path, true)?;
+    if d.inode.file_type() != FileType::Directory {
+        return Err(Errno::ENOTDIR);
+    }
+    crate::vfs::perm::check(&d.inode.stat()?, &c, crate::vfs::perm::MAY_EXEC)?;
+    if t.cred.euid != 0 {
+        return Err(Errno::EPERM);
+    }
+    t.fs.root = d;
+    Ok(0)
 }
 
 pub fn sys_umask(t: &mut Task, a: &Args) -> SysResult {
