@@ -41,7 +41,12 @@ def become_subreaper() -> None:
 
 def parent_map() -> dict[int, int]:
     """pid -> ppid for every process we can see."""
-    parents = {}
+    return {pid: ppid for pid, (ppid, _) in process_table().items()}
+
+
+def process_table() -> dict[int, tuple[int, str]]:
+    """pid -> (ppid, state letter) for every process we can see."""
+    table = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
@@ -52,8 +57,8 @@ def parent_map() -> dict[int, int]:
             continue
         # the command name may hold spaces and parentheses: split after the last ')'
         fields = stat[stat.rfind(")") + 2 :].split()
-        parents[int(entry)] = int(fields[1])
-    return parents
+        table[int(entry)] = (int(fields[1]), fields[0])
+    return table
 
 
 def descendants(root: int) -> list[int]:
@@ -156,10 +161,7 @@ def main() -> int:
     finally:
         for _, _, cmd in started:
             for cleanup in cmd.get("cleanup", []):
-                try:
-                    subprocess.run(cleanup, capture_output=True, timeout=60)
-                except (OSError, subprocess.TimeoutExpired):
-                    pass
+                run_cleanup(cleanup, me, timeout=60)
         for _ in range(3):
             left = descendants(me)
             if not left:
@@ -177,6 +179,32 @@ def main() -> int:
             err.close()
     json.dump(answer, sys.stdout)
     return 0
+
+
+def run_cleanup(argv: list[str], me: int, timeout: float) -> None:
+    """Runs a cleanup command while reaping our other dead children.
+
+    Sandbox processes reparented to us stay zombies until we reap them, and a runtime
+    that waits for its sandbox's pid to vanish (runsc delete does) would wait in vain."""
+    try:
+        proc = subprocess.Popen(
+            argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+    except OSError:
+        return
+    deadline = time.monotonic() + timeout
+    while proc.poll() is None:
+        for pid, (ppid, state) in process_table().items():
+            if ppid == me and state == "Z" and pid != proc.pid:
+                try:
+                    os.waitpid(pid, os.WNOHANG)
+                except ChildProcessError:
+                    pass
+        if time.monotonic() > deadline:
+            proc.kill()
+            proc.wait()
+            return
+        time.sleep(0.01)
 
 
 def reap() -> None:
