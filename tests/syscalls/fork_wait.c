@@ -65,18 +65,24 @@ int main(void)
 		       describe_status(status));
 	}
 
-	/* wait4(-1) reaps children in exit order. */
+	/* wait4(-1) reaps whichever child has exited: release them in the order 2, 0, 1. */
+	int go[3][2];
 	for (int i = 0; i < 3; i++) {
+		must(pipe(go[i]) == 0, "pipe");
 		kids[i] = fork();
 		if (kids[i] == 0) {
-			nap_ms(60 * (i + 1));
+			char c;
+			read(go[i][0], &c, 1);
 			_exit(20 + i);
 		}
+		close(go[i][0]);
 	}
-	for (int i = 0; i < 3; i++) {
+	int order[3] = { 2, 0, 1 };
+	for (int k = 0; k < 3; k++) {
+		must(write(go[order[k]][1], "g", 1) == 1, "release");
 		got = wait4(-1, &status, 0, NULL);
 		int idx = got == kids[0] ? 0 : got == kids[1] ? 1 : got == kids[2] ? 2 : -1;
-		printf("reaped kid %d: %s\n", idx, describe_status(status));
+		printf("released kid %d, reaped kid %d: %s\n", order[k], idx, describe_status(status));
 	}
 
 	/* A grandchild is not our child. */
