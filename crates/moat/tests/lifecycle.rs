@@ -1,0 +1,156 @@
+//! End-to-end lifecycle tests: `moat` as runc users call it, on busybox bundles made
+//! with `moat spec`. Needs root and busybox-static.
+
+mod cli_support;
+
+use std::fs;
+use std::os::unix::fs::MetadataExt;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use cli_support::{alive, gone_within, wait_status, Env, MOAT};
+
+#[test]
+fn create_start_kill_wait_delete() {
+    let env = Env::new("lifecycle");
+    let bundle = env.bundle("b", &["sleep", "1000"]);
+    env.ok(&["create", "--bundle", bundle.to_str().unwrap(), "web"]);
+
+    let st = env.state("web");
+    assert_eq!(st["status"], "created");
+    assert_eq!(st["id"], "web");
+    let pid = st["pid"].as_i64().expect("pid");
+    assert!(pid > 0 && alive(pid), "state names the live sandbox pid, got {pid}");
+    let socket = PathBuf::from(env.record("web")["sandbox"]["controlSocket"].as_str().unwrap());
+    assert!(socket.exists(), "control socket {} exists", socket.display());
+
+    env.ok(&["start", "web"]);
+    assert_eq!(env.state("web")["status"], "running");
+    assert_eq!(env.state("web")["pid"].as_i64(), Some(pid));
+    let listed = env.ok(&["list", "--format", "json"]);
+    let listed: serde_json::Value = serde_json::from_str(&listed).unwrap();
+    assert_eq!(listed[0]["id"], "web");
+    assert_eq!(listed[0]["status"], "running");
+
+    env.ok(&["kill", "web", "KILL"]);
+    let waited: serde_json::Value = serde_json::from_str(&env.ok(&["wait", "web"])).unwrap();
+    assert_eq!(waited["exitStatus"], 128 + 9, "wait reports death by SIGKILL: {waited}");
+    assert_eq!(env.state("web")["status"], "stopped");
+
+    env.ok(&["delete", "web"]);
+    assert!(env.root_entries().is_empty(), "state left: {:?}", env.root_entries());
+    assert!(!socket.exists(), "control socket left behind");
+    assert!(gone_within(pid, 5), "sandbox process {pid} left behind");
+    let err = env.fails(&["state", "web"]);
+    assert!(err.contains("does not exist"), "{err}");
+}
+
+#[test]
+fn run_propagates_exit_codes_and_output() {
+    let env = Env::new("run");
+    let b = env.bundle("b3", &["sh", "-c", "echo out; exit 3"]);
+    let out = env.moat(&["run", "--bundle", b.to_str().unwrap(), "three"]);
+    assert_eq!(out.status.code(), Some(3), "stderr: {}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "out\n");
+    assert!(env.root_entries().is_empty(), "run cleans up: {:?}", env.root_entries());
+
+    let b = env.bundle("b0", &["true"]);
+    let out = env.moat(&["run", "--bundle", b.to_str().unwrap(), "zero"]);
+    assert_eq!(out.status.code(), Some(0));
+}
+
+#[test]
+fn run_detached_writes_pid_file_and_keeps_running() {
+    let env = Env::new("detach");
+    let b = env.bundle("b", &["sleep", "1000"]);
+    let pid_file = env.dir.join("pid");
+    env.ok(&[
+        "run",
+        "-d",
+        "--pid-file",
+        pid_file.to_str().unwrap(),
+        "--bundle",
+        b.to_str().unwrap(),
+        "bg",
+    ]);
+    let pid: i64 = fs::read_to_string(&pid_file).unwrap().trim().parse().unwrap();
+    assert_eq!(env.state("bg")["pid"].as_i64(), Some(pid));
+    assert_eq!(env.state("bg")["status"], "running");
+    env.ok(&["delete", "--force", "bg"]);
+    assert!(gone_within(pid, 5));
+}
+
+/// The sandbox is confined: nobody on the host, its own PID namespace, an empty root.
+#[test]
+fn sandbox_runs_as_nobody_in_its_own_namespaces() {
+    let env = Env::new("confined");
+    let b = env.bundle("b", &["sleep", "1000"]);
+    env.ok(&["run", "-d", "--bundle", b.to_str().unwrap(), "conf"]);
+    let pid = env.state("conf")["pid"].as_i64().unwrap();
+
+    let status = fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let uid_line = status.lines().find(|l| l.starts_with("Uid:")).unwrap();
+    let uids: Vec<&str> = uid_line.split_whitespace().skip(1).collect();
+    assert_eq!(uids, vec!["65534"; 4], "sandbox runs as nobody: {uid_line}");
+
+    for ns in ["pid", "user", "mnt", "ipc", "uts", "net"] {
+        let theirs = fs::read_link(format!("/proc/{pid}/ns/{ns}")).unwrap();
+        let ours = fs::read_link(format!("/proc/self/ns/{ns}")).unwrap();
+        assert_ne!(theirs, ours, "sandbox shares the {ns} namespace");
+    }
+    let ns_pid = status.lines().find(|l| l.starts_with("NSpid:")).unwrap();
+    assert!(ns_pid.trim_end().ends_with("\t1"), "sandbox is pid 1 of its namespace: {ns_pid}");
+
+    let theirs = fs::metadata(format!("/proc/{pid}/root")).unwrap();
+    let host = fs::metadata("/").unwrap();
+    assert_ne!((theirs.dev(), theirs.ino()), (host.dev(), host.ino()), "root is not the host's /");
+    let entries: Vec<_> = fs::read_dir(format!("/proc/{pid}/root"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    assert!(entries.iter().all(|e| e == "proc"), "sandbox root is empty: {entries:?}");
+
+    // The sandbox keeps no capabilities once confined.
+    let cap_eff = status.lines().find(|l| l.starts_with("CapEff:")).unwrap();
+    assert!(cap_eff.ends_with("0000000000000000"), "{cap_eff}");
+    env.ok(&["delete", "--force", "conf"]);
+}
+
+/// `run` without -d is attached: killing moat kills the sandbox.
+#[test]
+fn attached_sandbox_dies_with_moat() {
+    let env = Env::new("attached");
+    let b = env.bundle("b", &["sleep", "1000"]);
+    let mut child = Command::new(MOAT)
+        .args(["--root", env.root.to_str().unwrap(), "run", "--bundle"])
+        .arg(&b)
+        .arg("att")
+        .stdin(Stdio::null())
+        .spawn()
+        .unwrap();
+    assert_eq!(wait_status(&env, "att", "running", 20), "running");
+    let pid = env.state("att")["pid"].as_i64().unwrap();
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(gone_within(pid, 5), "attached sandbox {pid} outlived moat");
+    assert_eq!(env.state("att")["status"], "stopped");
+    env.ok(&["delete", "att"]);
+}
+
+/// `wait` on a sandbox that was killed from outside still answers (stopped), and
+/// `state` re-checks the sandbox rather than trusting the file.
+#[test]
+fn sandbox_killed_from_outside_reads_stopped() {
+    let env = Env::new("outside");
+    let b = env.bundle("b", &["sleep", "1000"]);
+    env.ok(&["run", "-d", "--bundle", b.to_str().unwrap(), "victim"]);
+    let pid = env.state("victim")["pid"].as_i64().unwrap();
+    Command::new("kill").args(["-KILL", &pid.to_string()]).status().unwrap();
+    assert!(gone_within(pid, 5));
+    std::thread::sleep(Duration::from_millis(50));
+    assert_eq!(env.state("victim")["status"], "stopped");
+    assert_eq!(env.state("victim")["pid"], 0);
+    env.ok(&["delete", "victim"]);
+    assert!(env.root_entries().is_empty());
+}
