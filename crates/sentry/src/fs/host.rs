@@ -131,6 +131,9 @@ pub struct HostNode {
     fd: OwnedFd,
     kind: FileType,
     ids: (u64, u64),
+    /// The metadata seen at lookup (the overlay's lower layer is read-only, so it
+    /// serves stat there without another host call).
+    seen: Stat,
 }
 
 /// What a host lookup found.
@@ -190,6 +193,7 @@ impl HostDir {
             fd,
             kind,
             ids: (st.dev, st.ino),
+            seen: st,
         })))
     }
 
@@ -360,6 +364,11 @@ impl Inode for HostDir {
 impl HostNode {
     pub fn kind(&self) -> FileType {
         self.kind
+    }
+
+    /// Metadata as of the lookup.
+    pub fn seen_stat(&self) -> Stat {
+        self.seen
     }
 
     /// Opens the host file for I/O (regular files only).

@@ -449,7 +449,7 @@ impl LowerFile {
         if self.host.kind() != FileType::Regular {
             return Err(Errno::EPERM);
         }
-        let st = self.host.stat()?;
+        let st = self.host.seen_stat();
         let content = self.host.read_all()?;
         let mut data = Data::default();
         data.write(&content, 0)?;
@@ -485,7 +485,7 @@ impl Inode for LowerFile {
         if let Some(u) = self.upper() {
             return u.stat();
         }
-        let mut s = self.host.stat()?;
+        let mut s = self.host.seen_stat();
         s.dev = self.fs.dev;
         s.ino = self.ino;
         Ok(s)
@@ -620,7 +620,7 @@ impl MemDir {
                 Ok(Some(d))
             }
             Ok(HostChild::Node(hn)) => {
-                let ino = lower_ino(&hn.stat()?);
+                let ino = lower_ino(&hn.seen_stat());
                 let home = Some((self.me.clone(), name.to_vec()));
                 let f: Arc<dyn Inode> = Arc::new_cyclic(|me| LowerFile {
                     me: me.clone(),
