@@ -32,8 +32,10 @@ class Settings:
     timeout: float  # per command
 
 
+MAX_TIMEOUTS = 2
+
 FULL = Settings("full", 10, 300, 256, 512, 3, 20, 2, True, 60)
-QUICK = Settings("quick", 3, 60, 64, 128, 1, 20, 1, True, 30)
+QUICK = Settings("quick", 3, 60, 64, 128, 1, 20, 1, True, 20)
 SMOKE = Settings("smoke", 1, 20, 8, 16, 1, 3, 1, False, 60)
 
 
@@ -177,38 +179,50 @@ class Bench:
 
     def timed_rows(self, results: PassResults, keys: list[str], tag: str) -> None:
         for key in keys:
-            spec, work = self.specs[key], self.workloads[key]
+            live = []
             for rt in self.runtimes:
                 reason = rt.broken or self.broken_rows.get(key)
                 if reason:
                     results[key][rt.name].errors.append(reason)
-            live = [rt for rt in self.runtimes if not (rt.broken or self.broken_rows.get(key))]
+                else:
+                    live.append(rt)
+            # A run that hangs costs a whole timeout: after MAX_TIMEOUTS of them a runtime
+            # is not tried again on this row.  Other failures are quick and all recorded.
+            timeouts = {rt.name: 0 for rt in live}
             if self.s.warmup:
-                # a runtime that fails its warm-up run is not tried again on this row,
-                # so a hanging or broken runtime costs one timeout per row, not one per rep
-                for rt in list(live):
-                    value, err = rows.parse_result(rt.run(work, self.s.timeout), spec)
-                    if err:
-                        results[key][rt.name].errors.append(f"warm-up: {err}")
-                        live.remove(rt)
-                        log(f"{tag} {key} warm-up {rt.name}: {err}")
+                for rt in live:
+                    self.attempt(results, key, rt, timeouts, f"{tag} {key} warm-up", keep=False)
             for rep in range(self.s.reps):
+                label = f"{tag} {key} {rep + 1}/{self.s.reps}"
                 for rt in self.order(rep):
-                    if rt not in live:
-                        continue
-                    outcome = rt.run(work, self.s.timeout)
-                    value, err = rows.parse_result(outcome, spec)
-                    cell = results[key][rt.name]
-                    if err:
-                        cell.errors.append(err)
-                        if outcome.rc is None:  # timed out: give up on this row
-                            live.remove(rt)
-                    else:
-                        cell.samples.append(value)
-                    shown = (
-                        f"{report.fmt(value)} {rows.ROW_BY_KEY[key].unit}" if err is None else err
-                    )
-                    log(f"{tag} {key} {rep + 1}/{self.s.reps} {rt.name}: {shown}")
+                    if rt in live and timeouts[rt.name] < MAX_TIMEOUTS:
+                        self.attempt(results, key, rt, timeouts, label, keep=True)
+
+    def attempt(
+        self,
+        results: PassResults,
+        key: str,
+        rt: Runtime,
+        timeouts: dict[str, int],
+        label: str,
+        keep: bool,
+    ) -> None:
+        """One run of row ``key`` on ``rt``; keeps its figure or its error in the cell."""
+        outcome = rt.run(self.workloads[key], self.s.timeout)
+        value, err = rows.parse_result(outcome, self.specs[key])
+        cell = results[key][rt.name]
+        if err is None:
+            if keep:
+                cell.samples.append(value)
+            shown = f"{report.fmt(value)} {rows.ROW_BY_KEY[key].unit}"
+        else:
+            shown = err
+            if outcome.rc is None:
+                timeouts[rt.name] += 1
+                cell.errors.append(err if keep else f"warm-up: {err}")
+            elif keep:
+                cell.errors.append(err)
+        log(f"{label} {rt.name}: {shown}")
 
     def probe(self, rt: Runtime, count: int) -> dict:
         commands = []

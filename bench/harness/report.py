@@ -102,7 +102,7 @@ def table(results: PassResults, scale: dict, keys: list[str]) -> tuple[str, list
             medians[rt] = m
             if m is not None:
                 # runc leaves no process of its own: its overhead is noise around zero
-                text = "≈0" if is_memory(row) and abs(m) < 0.05 else fmt(m)
+                text = "≈0" if is_memory(row) and abs(m) < 0.1 else fmt(m)
                 if is_memory(row) and rt == "host":
                     text = f"({fmt(m)} workload)"
                 if cell.errors:

@@ -95,7 +95,8 @@ def timed_run(argv: list[str], timeout: float) -> Outcome:
         stdout = out.read().decode(errors="replace")
         stderr = err.read().decode(errors="replace")
     if rc is None:
-        return Outcome(None, stdout, stderr, wall, f"timed out after {timeout:.0f} s")
+        said = f" ({short(stderr, 50)})" if stderr.strip() else ""
+        return Outcome(None, stdout, stderr, wall, f"timed out after {timeout:.0f} s{said}")
     if rc != 0:
         detail = short(stderr or stdout, 60)
         return Outcome(rc, stdout, stderr, wall, f"exit {rc}: {detail}")
