@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import select
 import signal
 import subprocess
 import tempfile
@@ -74,6 +75,26 @@ def _kill_group(proc: subprocess.Popen) -> None:
         pass
 
 
+def wait_exit(proc: subprocess.Popen, timeout: float) -> bool:
+    """Waits until ``proc`` exits or ``timeout`` passes; True when it exited.
+
+    Popen.wait(timeout) polls with sleeps that grow to 50 ms, which would round every
+    start-up time up to the next poll; a pidfd wakes us the moment the process exits."""
+    try:
+        pidfd = os.pidfd_open(proc.pid)
+    except OSError:
+        try:
+            proc.wait(timeout=timeout)
+            return True
+        except subprocess.TimeoutExpired:
+            return False
+    try:
+        ready, _, _ = select.select([pidfd], [], [], timeout)
+        return bool(ready)
+    finally:
+        os.close(pidfd)
+
+
 def timed_run(argv: list[str], timeout: float) -> Outcome:
     """Runs ``argv`` in its own session with stdout/stderr captured; measures wall time."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
@@ -84,12 +105,13 @@ def timed_run(argv: list[str], timeout: float) -> Outcome:
             )
         except OSError as e:
             return Outcome(None, "", "", 0, f"cannot start: {e.strerror}")
-        try:
-            rc = proc.wait(timeout=timeout)
-            wall = time.perf_counter_ns() - start
-        except subprocess.TimeoutExpired:
+        exited = wait_exit(proc, timeout)
+        wall = time.perf_counter_ns() - start
+        if exited:
+            rc = proc.wait()
+        else:
             _kill_group(proc)
-            rc, wall = None, time.perf_counter_ns() - start
+            rc = None
         out.seek(0)
         err.seek(0)
         stdout = out.read().decode(errors="replace")
