@@ -20,6 +20,17 @@ int main(void)
 	SHOW(fcntl(11, F_GETFD));        /* 0 */
 	SHOW(dup(fd));                   /* 4 again: the hole is reused */
 
+	/* dup2 onto itself keeps FD_CLOEXEC; onto another fd it clears the target's. */
+	SHOW(fcntl(12, F_SETFD, FD_CLOEXEC));
+	SHOW(dup2(12, 12));
+	SHOW(fcntl(12, F_GETFD));
+	SHOW(dup3(fd, 12, 0));
+	SHOW(fcntl(12, F_GETFD));
+	SHOW(fcntl(12, F_SETFD, FD_CLOEXEC));
+	SHOW(dup2(fd, 12));
+	SHOW(fcntl(12, F_GETFD));
+	SHOW(fcntl(fd, F_GETFD));        /* the source's flag is not copied either way */
+
 	/* A dup shares the file offset. */
 	SHOW(write(fd, "abcdef", 6));
 	SHOW(lseek(10, 0, SEEK_CUR));

@@ -58,11 +58,14 @@ macro_rules! syscall_tests {
 syscall_tests! {
     access,
     arch_prctl,
+    blocked_calls,
     brk,
     clock_time,
     clone_process,
     cwd,
+    cwd_rename,
     dev_files,
+    exec_state,
     execve,
     execve_script,
     exit_by_signal,
@@ -107,6 +110,7 @@ syscall_tests! {
     sigchld,
     signal_deaths,
     sigprocmask,
+    stack_growth,
     stat_family,
     stdio,
     sysinfo,
@@ -116,6 +120,7 @@ syscall_tests! {
     uname,
     unlink,
     vfork,
+    vma_layout,
     waitid,
 }
 
