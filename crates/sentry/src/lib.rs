@@ -7,6 +7,7 @@
 #![deny(unsafe_code)]
 
 pub mod fs;
+pub mod hostcalls;
 pub mod kernel;
 pub mod loader;
 pub mod mm;

@@ -68,6 +68,11 @@ pub struct Vma {
 }
 
 impl Vma {
+    /// Whether the kernel can read the page: on x86-64 any access implies read.
+    pub fn readable(&self) -> bool {
+        !self.past_eof && (self.prot.read || self.prot.write || self.prot.exec)
+    }
+
     fn file_offset(&self, addr: u64) -> u64 {
         self.chunk.off + self.chunk_off + (addr - self.start)
     }
@@ -272,7 +277,8 @@ impl Layout {
             return Ok(());
         }
         let end = start.checked_add(len).ok_or(Errno::ENOMEM)?;
-        // Every page in the range must be mapped.
+        // Like Linux, change the mapped run that starts at `start` and report ENOMEM
+        // if a hole cuts it short (the pages before the hole keep their new protection).
         let mut cur = start;
         for v in self
             .vmas
@@ -281,19 +287,25 @@ impl Layout {
             .map(|(_, v)| v)
         {
             if v.start > cur {
-                return Err(Errno::ENOMEM);
+                break;
             }
-            cur = v.end;
+            cur = v.end.min(end);
         }
-        if cur < end {
+        if cur == start {
             return Err(Errno::ENOMEM);
         }
         self.split_at(start);
-        self.split_at(end);
-        for (_, v) in self.vmas.range_mut(start..end) {
+        self.split_at(cur);
+        for (_, v) in self.vmas.range_mut(start..cur) {
             v.prot = prot;
         }
-        space.protect(start, len, prot).map_err(platform_err)
+        space
+            .protect(start, cur - start, prot)
+            .map_err(platform_err)?;
+        if cur < end {
+            return Err(Errno::ENOMEM);
+        }
+        Ok(())
     }
 
     /// Moves the program break, as brk(2): returns the new break, or the old one if the
@@ -351,7 +363,7 @@ impl Layout {
                 .map(|(_, v)| v)
                 .filter(|v| v.end > cur)
                 .ok_or(Errno::EFAULT)?;
-            if (write && !v.prot.write) || (!write && !v.prot.read) || v.past_eof {
+            if (write && !v.prot.write) || (!write && !v.readable()) || v.past_eof {
                 return Err(Errno::EFAULT);
             }
             let stop = v.end.min(end);
@@ -402,7 +414,7 @@ impl Layout {
         let mut cur = addr;
         while cur < end {
             match self.vma_at(cur) {
-                Some(v) if !v.past_eof && ((write && v.prot.write) || (!write && v.prot.read)) => {
+                Some(v) if !v.past_eof && ((write && v.prot.write) || (!write && v.readable())) => {
                     cur = v.end.min(end)
                 }
                 _ => break,
@@ -447,7 +459,7 @@ impl Layout {
                 .range(..=cur)
                 .next_back()
                 .map(|(_, v)| v)
-                .filter(|v| v.end > cur && v.prot.read)
+                .filter(|v| v.end > cur && v.readable())
                 .ok_or(Errno::EFAULT)?;
             let off = v.file_offset(cur);
             if let Some(i) = self.mf.find_nul(off, n) {
@@ -560,7 +572,7 @@ impl Layout {
     fn translate(&self, addr: u64) -> Result<u64, Errno> {
         let v = self
             .vma_at(addr)
-            .filter(|v| v.prot.read)
+            .filter(|v| v.readable())
             .ok_or(Errno::EFAULT)?;
         Ok(v.file_offset(addr))
     }
