@@ -20,7 +20,7 @@ pub mod sys;
 pub mod time;
 
 pub use strace::format_call;
-pub use table::{all, entry, lookup_name, Entry, Support, TABLE_SIZE};
+pub use table::{all, compatibility_report, entry, lookup_name, Entry, Support, TABLE_SIZE};
 
 use crate::kernel::{ExitStatus, Task};
 use abi::Errno;

@@ -200,3 +200,55 @@ mod tests {
         }
     }
 }
+
+/// The compatibility list `moat syscalls` prints: one line per x86-64 syscall with its
+/// support level, then totals.
+pub fn compatibility_report() -> String {
+    use std::fmt::Write;
+    let mut out = String::new();
+    let (mut full, mut partial, mut none) = (0, 0, 0);
+    let _ = writeln!(out, "{:>4}  {:<24} {:<12} NOTE", "NR", "NAME", "SUPPORT");
+    for e in all() {
+        let (level, note) = match (e.handler.is_some(), e.support) {
+            (true, Support::Full) => {
+                full += 1;
+                ("full", "")
+            }
+            (true, Support::Partial(why)) => {
+                partial += 1;
+                ("partial", why)
+            }
+            _ => {
+                none += 1;
+                ("unsupported", "returns ENOSYS")
+            }
+        };
+        let _ = writeln!(out, "{:>4}  {:<24} {:<12} {}", e.nr, e.name, level, note);
+    }
+    let _ = writeln!(out, "\n{full} full, {partial} partial, {none} unsupported");
+    out
+}
+
+#[cfg(test)]
+mod report_tests {
+    use super::*;
+
+    #[test]
+    fn report_lists_every_number_once() {
+        let r = compatibility_report();
+        assert_eq!(
+            r.lines()
+                .filter(|l| l.trim_start().starts_with("39 "))
+                .count(),
+            1
+        );
+        assert!(r.contains(" getpid "));
+        let total = all().count();
+        let summary = r.lines().last().unwrap();
+        let nums: Vec<usize> = summary
+            .split(|c: char| !c.is_ascii_digit())
+            .filter_map(|w| w.parse().ok())
+            .collect();
+        assert_eq!(nums.iter().sum::<usize>(), total, "{summary}");
+    }
+}
