@@ -11,10 +11,17 @@ use cli_support::{gone_within, one_line, Env};
 fn sandboxes_for(id: &str) -> Vec<i64> {
     let mut pids = Vec::new();
     for e in fs::read_dir("/proc").unwrap().flatten() {
-        let Ok(pid) = e.file_name().to_string_lossy().parse::<i64>() else { continue };
-        let Ok(cmd) = fs::read(format!("/proc/{pid}/cmdline")) else { continue };
+        let Ok(pid) = e.file_name().to_string_lossy().parse::<i64>() else {
+            continue;
+        };
+        let Ok(cmd) = fs::read(format!("/proc/{pid}/cmdline")) else {
+            continue;
+        };
         let args: Vec<&[u8]> = cmd.split(|b| *b == 0).collect();
-        if args.first() == Some(&&b"moat-sandbox"[..]) && args.contains(&id.as_bytes()) && cli_support::alive(pid) {
+        if args.first() == Some(&&b"moat-sandbox"[..])
+            && args.contains(&id.as_bytes())
+            && cli_support::alive(pid)
+        {
             pids.push(pid);
         }
     }
@@ -22,8 +29,15 @@ fn sandboxes_for(id: &str) -> Vec<i64> {
 }
 
 fn assert_nothing_left(env: &Env, id: &str) {
-    assert!(env.root_entries().is_empty(), "state left: {:?}", env.root_entries());
-    assert!(sandboxes_for(id).is_empty(), "sandbox processes left for {id}");
+    assert!(
+        env.root_entries().is_empty(),
+        "state left: {:?}",
+        env.root_entries()
+    );
+    assert!(
+        sandboxes_for(id).is_empty(),
+        "sandbox processes left for {id}"
+    );
 }
 
 #[test]
@@ -33,7 +47,10 @@ fn missing_config_json() {
     fs::create_dir_all(&b).unwrap();
     let line = one_line(&env.fails(&["create", "--bundle", b.to_str().unwrap(), "nocfg1"]));
     assert!(line.contains("creating container \"nocfg1\""), "{line}");
-    assert!(line.contains("config.json") && line.contains("No such file or directory"), "{line}");
+    assert!(
+        line.contains("config.json") && line.contains("No such file or directory"),
+        "{line}"
+    );
     assert_nothing_left(&env, "nocfg1");
 }
 
@@ -41,10 +58,17 @@ fn missing_config_json() {
 fn malformed_config_json() {
     let env = Env::new("badjson");
     let b = env.bundle("b", &["true"]);
-    fs::write(b.join("config.json"), "{\"process\": {\"args\": [\"true\"],,}").unwrap();
+    fs::write(
+        b.join("config.json"),
+        "{\"process\": {\"args\": [\"true\"],,}",
+    )
+    .unwrap();
     let line = one_line(&env.fails(&["create", "--bundle", b.to_str().unwrap(), "badjson1"]));
     assert!(line.contains("creating container \"badjson1\""), "{line}");
-    assert!(line.contains("parsing bundle config") && line.contains("line 1"), "{line}");
+    assert!(
+        line.contains("parsing bundle config") && line.contains("line 1"),
+        "{line}"
+    );
     assert_nothing_left(&env, "badjson1");
 }
 
@@ -59,7 +83,10 @@ fn missing_rootfs() {
     fs::write(&cfg, spec.to_string()).unwrap();
     let line = one_line(&env.fails(&["create", "--bundle", b.to_str().unwrap(), "noroot1"]));
     assert!(line.contains("creating container \"noroot1\""), "{line}");
-    assert!(line.contains("no-such-rootfs") && line.contains("No such file or directory"), "{line}");
+    assert!(
+        line.contains("no-such-rootfs") && line.contains("No such file or directory"),
+        "{line}"
+    );
     assert_nothing_left(&env, "noroot1");
 }
 
@@ -70,9 +97,16 @@ fn duplicate_id_keeps_the_first_container() {
     env.ok(&["create", "--bundle", b.to_str().unwrap(), "dup1"]);
     let first = env.state("dup1");
     let line = one_line(&env.fails(&["create", "--bundle", b.to_str().unwrap(), "dup1"]));
-    assert!(line.contains("creating container \"dup1\"") && line.contains("already exists"), "{line}");
+    assert!(
+        line.contains("creating container \"dup1\"") && line.contains("already exists"),
+        "{line}"
+    );
     assert_eq!(env.state("dup1"), first, "the first container is untouched");
-    assert_eq!(sandboxes_for("dup1").len(), 1, "no second sandbox left running");
+    assert_eq!(
+        sandboxes_for("dup1").len(),
+        1,
+        "no second sandbox left running"
+    );
     env.ok(&["delete", "dup1"]);
     assert_nothing_left(&env, "dup1");
 }
@@ -84,7 +118,11 @@ fn ids_with_slash_or_dots_are_refused() {
     for id in ["a/b", "..", ".", "../escape", ""] {
         let line = one_line(&env.fails(&["create", "--bundle", b.to_str().unwrap(), id]));
         assert!(line.contains("invalid container id"), "{id:?}: {line}");
-        assert!(env.root_entries().is_empty(), "{id:?} left {:?}", env.root_entries());
+        assert!(
+            env.root_entries().is_empty(),
+            "{id:?} left {:?}",
+            env.root_entries()
+        );
     }
     assert!(!env.dir.join("escape").exists());
 }
@@ -92,9 +130,17 @@ fn ids_with_slash_or_dots_are_refused() {
 #[test]
 fn verbs_on_unknown_ids() {
     let env = Env::new("unknown");
-    for (verb, op) in [("start", "starting"), ("kill", "signaling"), ("delete", "deleting"), ("state", "reading the state of")] {
+    for (verb, op) in [
+        ("start", "starting"),
+        ("kill", "signaling"),
+        ("delete", "deleting"),
+        ("state", "reading the state of"),
+    ] {
         let line = one_line(&env.fails(&[verb, "ghost"]));
-        assert!(line.contains(&format!("{op} container \"ghost\"")), "{verb}: {line}");
+        assert!(
+            line.contains(&format!("{op} container \"ghost\"")),
+            "{verb}: {line}"
+        );
         assert!(line.contains("does not exist"), "{verb}: {line}");
     }
     assert!(env.root_entries().is_empty());
@@ -107,8 +153,15 @@ fn delete_running_needs_force() {
     env.ok(&["run", "-d", "--bundle", b.to_str().unwrap(), "busy"]);
     let pid = env.state("busy")["pid"].as_i64().unwrap();
     let line = one_line(&env.fails(&["delete", "busy"]));
-    assert!(line.contains("deleting container \"busy\"") && line.contains("--force"), "{line}");
-    assert_eq!(env.state("busy")["status"], "running", "a refused delete changes nothing");
+    assert!(
+        line.contains("deleting container \"busy\"") && line.contains("--force"),
+        "{line}"
+    );
+    assert_eq!(
+        env.state("busy")["status"],
+        "running",
+        "a refused delete changes nothing"
+    );
     env.ok(&["delete", "--force", "busy"]);
     assert!(gone_within(pid, 5));
     assert_nothing_left(&env, "busy");
@@ -121,10 +174,20 @@ fn unwritable_root() {
     let file = env.dir.join("plainfile");
     fs::write(&file, "x").unwrap();
     let root = file.join("root");
-    let out = cli_support::run_moat(&["--root", root.to_str().unwrap(), "create", "--bundle", b.to_str().unwrap(), "r1"]);
+    let out = cli_support::run_moat(&[
+        "--root",
+        root.to_str().unwrap(),
+        "create",
+        "--bundle",
+        b.to_str().unwrap(),
+        "r1",
+    ]);
     assert!(!out.status.success());
     let line = one_line(&String::from_utf8_lossy(&out.stderr));
-    assert!(line.contains("creating container \"r1\"") && line.contains("Not a directory"), "{line}");
+    assert!(
+        line.contains("creating container \"r1\"") && line.contains("Not a directory"),
+        "{line}"
+    );
     assert_eq!(fs::read_to_string(&file).unwrap(), "x");
     assert!(sandboxes_for("r1").is_empty());
 }
@@ -135,11 +198,20 @@ fn sandbox_killed_between_create_and_start() {
     let b = env.bundle("b", &["sleep", "1000"]);
     env.ok(&["create", "--bundle", b.to_str().unwrap(), "k1"]);
     let pid = env.state("k1")["pid"].as_i64().unwrap();
-    let socket = env.record("k1")["sandbox"]["controlSocket"].as_str().unwrap().to_owned();
-    std::process::Command::new("kill").args(["-KILL", &pid.to_string()]).status().unwrap();
+    let socket = env.record("k1")["sandbox"]["controlSocket"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    std::process::Command::new("kill")
+        .args(["-KILL", &pid.to_string()])
+        .status()
+        .unwrap();
     assert!(gone_within(pid, 5));
     let line = one_line(&env.fails(&["start", "k1"]));
-    assert!(line.contains("starting container \"k1\"") && line.contains("stopped"), "{line}");
+    assert!(
+        line.contains("starting container \"k1\"") && line.contains("stopped"),
+        "{line}"
+    );
     assert_eq!(env.state("k1")["status"], "stopped");
     env.ok(&["delete", "k1"]);
     assert!(!std::path::Path::new(&socket).exists());
@@ -150,7 +222,17 @@ fn sandbox_killed_between_create_and_start() {
 fn unsupported_network_is_refused_clearly() {
     let env = Env::new("net");
     let b = env.bundle("b", &["true"]);
-    let line = one_line(&env.fails(&["--network", "sandbox", "create", "--bundle", b.to_str().unwrap(), "n1"]));
-    assert!(line.contains("creating container \"n1\"") && line.contains("not supported yet"), "{line}");
+    let line = one_line(&env.fails(&[
+        "--network",
+        "sandbox",
+        "create",
+        "--bundle",
+        b.to_str().unwrap(),
+        "n1",
+    ]));
+    assert!(
+        line.contains("creating container \"n1\"") && line.contains("not supported yet"),
+        "{line}"
+    );
     assert_nothing_left(&env, "n1");
 }

@@ -21,9 +21,20 @@ fn create_start_kill_wait_delete() {
     assert_eq!(st["status"], "created");
     assert_eq!(st["id"], "web");
     let pid = st["pid"].as_i64().expect("pid");
-    assert!(pid > 0 && alive(pid), "state names the live sandbox pid, got {pid}");
-    let socket = PathBuf::from(env.record("web")["sandbox"]["controlSocket"].as_str().unwrap());
-    assert!(socket.exists(), "control socket {} exists", socket.display());
+    assert!(
+        pid > 0 && alive(pid),
+        "state names the live sandbox pid, got {pid}"
+    );
+    let socket = PathBuf::from(
+        env.record("web")["sandbox"]["controlSocket"]
+            .as_str()
+            .unwrap(),
+    );
+    assert!(
+        socket.exists(),
+        "control socket {} exists",
+        socket.display()
+    );
 
     env.ok(&["start", "web"]);
     assert_eq!(env.state("web")["status"], "running");
@@ -35,11 +46,19 @@ fn create_start_kill_wait_delete() {
 
     env.ok(&["kill", "web", "KILL"]);
     let waited: serde_json::Value = serde_json::from_str(&env.ok(&["wait", "web"])).unwrap();
-    assert_eq!(waited["exitStatus"], 128 + 9, "wait reports death by SIGKILL: {waited}");
+    assert_eq!(
+        waited["exitStatus"],
+        128 + 9,
+        "wait reports death by SIGKILL: {waited}"
+    );
     assert_eq!(env.state("web")["status"], "stopped");
 
     env.ok(&["delete", "web"]);
-    assert!(env.root_entries().is_empty(), "state left: {:?}", env.root_entries());
+    assert!(
+        env.root_entries().is_empty(),
+        "state left: {:?}",
+        env.root_entries()
+    );
     assert!(!socket.exists(), "control socket left behind");
     assert!(gone_within(pid, 5), "sandbox process {pid} left behind");
     let err = env.fails(&["state", "web"]);
@@ -51,9 +70,18 @@ fn run_propagates_exit_codes_and_output() {
     let env = Env::new("run");
     let b = env.bundle("b3", &["sh", "-c", "echo out; exit 3"]);
     let out = env.moat(&["run", "--bundle", b.to_str().unwrap(), "three"]);
-    assert_eq!(out.status.code(), Some(3), "stderr: {}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(String::from_utf8_lossy(&out.stdout), "out\n");
-    assert!(env.root_entries().is_empty(), "run cleans up: {:?}", env.root_entries());
+    assert!(
+        env.root_entries().is_empty(),
+        "run cleans up: {:?}",
+        env.root_entries()
+    );
 
     let b = env.bundle("b0", &["true"]);
     let out = env.moat(&["run", "--bundle", b.to_str().unwrap(), "zero"]);
@@ -74,7 +102,11 @@ fn run_detached_writes_pid_file_and_keeps_running() {
         b.to_str().unwrap(),
         "bg",
     ]);
-    let pid: i64 = fs::read_to_string(&pid_file).unwrap().trim().parse().unwrap();
+    let pid: i64 = fs::read_to_string(&pid_file)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
     assert_eq!(env.state("bg")["pid"].as_i64(), Some(pid));
     assert_eq!(env.state("bg")["status"], "running");
     env.ok(&["delete", "--force", "bg"]);
@@ -100,16 +132,26 @@ fn sandbox_runs_as_nobody_in_its_own_namespaces() {
         assert_ne!(theirs, ours, "sandbox shares the {ns} namespace");
     }
     let ns_pid = status.lines().find(|l| l.starts_with("NSpid:")).unwrap();
-    assert!(ns_pid.trim_end().ends_with("\t1"), "sandbox is pid 1 of its namespace: {ns_pid}");
+    assert!(
+        ns_pid.trim_end().ends_with("\t1"),
+        "sandbox is pid 1 of its namespace: {ns_pid}"
+    );
 
     let theirs = fs::metadata(format!("/proc/{pid}/root")).unwrap();
     let host = fs::metadata("/").unwrap();
-    assert_ne!((theirs.dev(), theirs.ino()), (host.dev(), host.ino()), "root is not the host's /");
+    assert_ne!(
+        (theirs.dev(), theirs.ino()),
+        (host.dev(), host.ino()),
+        "root is not the host's /"
+    );
     let entries: Vec<_> = fs::read_dir(format!("/proc/{pid}/root"))
         .unwrap()
         .map(|e| e.unwrap().file_name().into_string().unwrap())
         .collect();
-    assert!(entries.iter().all(|e| e == "proc"), "sandbox root is empty: {entries:?}");
+    assert!(
+        entries.iter().all(|e| e == "proc"),
+        "sandbox root is empty: {entries:?}"
+    );
 
     // The sandbox keeps no capabilities once confined.
     let cap_eff = status.lines().find(|l| l.starts_with("CapEff:")).unwrap();
@@ -146,7 +188,10 @@ fn sandbox_killed_from_outside_reads_stopped() {
     let b = env.bundle("b", &["sleep", "1000"]);
     env.ok(&["run", "-d", "--bundle", b.to_str().unwrap(), "victim"]);
     let pid = env.state("victim")["pid"].as_i64().unwrap();
-    Command::new("kill").args(["-KILL", &pid.to_string()]).status().unwrap();
+    Command::new("kill")
+        .args(["-KILL", &pid.to_string()])
+        .status()
+        .unwrap();
     assert!(gone_within(pid, 5));
     std::thread::sleep(Duration::from_millis(50));
     assert_eq!(env.state("victim")["status"], "stopped");

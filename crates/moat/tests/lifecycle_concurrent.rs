@@ -21,7 +21,8 @@ fn twenty_containers_in_parallel() {
             });
         }
     });
-    let listing: serde_json::Value = serde_json::from_str(&env.ok(&["list", "--format", "json"])).unwrap();
+    let listing: serde_json::Value =
+        serde_json::from_str(&env.ok(&["list", "--format", "json"])).unwrap();
     let listed = listing.as_array().expect("list is an array");
     assert_eq!(listed.len(), 20);
     let mut pids = Vec::new();
@@ -39,7 +40,11 @@ fn twenty_containers_in_parallel() {
             s.spawn(move || env.ok(&["delete", "--force", id]));
         }
     });
-    assert!(env.root_entries().is_empty(), "left: {:?}", env.root_entries());
+    assert!(
+        env.root_entries().is_empty(),
+        "left: {:?}",
+        env.root_entries()
+    );
     for pid in pids {
         assert!(gone_within(pid, 5), "sandbox {pid} left behind");
     }

@@ -131,12 +131,34 @@ impl Drop for Env {
     }
 }
 
+/// Runs moat with stdout and stderr captured in files, not pipes: a detached
+/// container keeps moat's stdio as its own, so a pipe would never reach end-of-file.
 pub fn run_moat(args: &[&str]) -> Output {
-    Command::new(MOAT)
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let base = std::env::temp_dir().join(format!(
+        "moat-e2e-out-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::SeqCst)
+    ));
+    let (out_path, err_path) = (base.with_extension("out"), base.with_extension("err"));
+    let out_file = fs::File::create(&out_path).expect("stdout file");
+    let err_file = fs::File::create(&err_path).expect("stderr file");
+    let status = Command::new(MOAT)
         .args(args)
         .stdin(Stdio::null())
-        .output()
-        .expect("running moat")
+        .stdout(out_file)
+        .stderr(err_file)
+        .status()
+        .expect("running moat");
+    let stdout = fs::read(&out_path).unwrap_or_default();
+    let stderr = fs::read(&err_path).unwrap_or_default();
+    let _ = fs::remove_file(&out_path);
+    let _ = fs::remove_file(&err_path);
+    Output {
+        status,
+        stdout,
+        stderr,
+    }
 }
 
 pub fn run_ok(args: &[&str]) -> String {
@@ -179,7 +201,12 @@ pub fn gone_within(pid: i64, secs: u64) -> bool {
 pub fn wait_status(env: &Env, id: &str, want: &str, secs: u64) -> String {
     let deadline = Instant::now() + Duration::from_secs(secs);
     loop {
-        let status = env.state(id)["status"].as_str().unwrap_or("").to_owned();
+        // The container may not exist yet: keep polling.
+        let out = env.moat(&["state", id]);
+        let status = serde_json::from_slice::<Value>(&out.stdout)
+            .ok()
+            .and_then(|v| v["status"].as_str().map(str::to_owned))
+            .unwrap_or_default();
         if status == want || Instant::now() > deadline {
             return status;
         }
