@@ -236,3 +236,63 @@ fn unsupported_network_is_refused_clearly() {
     );
     assert_nothing_left(&env, "n1");
 }
+
+/// The sandbox runs as nobody, so a moat binary others cannot execute makes the
+/// sandbox fail to start; the error says so and names the fix.
+#[test]
+fn unexecutable_binary_is_named_in_the_error() {
+    use std::os::unix::fs::PermissionsExt;
+    let env = Env::new("perms");
+    let b = env.bundle("b", &["true"]);
+    let private = env.dir.join("moat-private");
+    fs::copy(cli_support::MOAT, &private).unwrap();
+    fs::set_permissions(&private, fs::Permissions::from_mode(0o700)).unwrap();
+    let out = std::process::Command::new(&private)
+        .args([
+            "--root",
+            env.root.to_str().unwrap(),
+            "create",
+            "--bundle",
+            b.to_str().unwrap(),
+            "p1",
+        ])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let line = one_line(&String::from_utf8_lossy(&out.stderr));
+    assert!(line.contains("creating container \"p1\""), "{line}");
+    assert!(
+        line.contains("moat-private") && line.contains("chmod o+rx"),
+        "{line}"
+    );
+    assert_nothing_left(&env, "p1");
+}
+
+/// containerd reads errors from `--log` in JSON; the failure is there too.
+#[test]
+fn errors_reach_a_json_log() {
+    let env = Env::new("jsonlog");
+    let log = env.dir.join("log.json");
+    let b = env.dir.join("nothing-here");
+    let err = env.fails(&[
+        "--log",
+        log.to_str().unwrap(),
+        "--log-format",
+        "json",
+        "create",
+        "--bundle",
+        b.to_str().unwrap(),
+        "j1",
+    ]);
+    one_line(&err);
+    let text = fs::read_to_string(&log).unwrap();
+    let entry: serde_json::Value = serde_json::from_str(text.lines().last().unwrap()).unwrap();
+    assert_eq!(entry["level"], "ERROR");
+    let msg = entry["fields"]["message"].as_str().unwrap();
+    assert!(
+        msg.contains("creating container \"j1\"") && msg.contains("nothing-here"),
+        "{msg}"
+    );
+}

@@ -199,3 +199,76 @@ fn sandbox_killed_from_outside_reads_stopped() {
     env.ok(&["delete", "victim"]);
     assert!(env.root_entries().is_empty());
 }
+
+/// When the sandbox of an attached `run` is killed, the control socket is gone and
+/// `run` falls back to the sandbox process's own exit status.
+#[test]
+fn run_reports_the_sandbox_status_when_the_sandbox_dies() {
+    let env = Env::new("fallback");
+    let b = env.bundle("b", &["sleep", "1000"]);
+    let child = Command::new(MOAT)
+        .args(["--root", env.root.to_str().unwrap(), "run", "--bundle"])
+        .arg(&b)
+        .arg("fb")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    assert_eq!(wait_status(&env, "fb", "running", 20), "running");
+    let pid = env.state("fb")["pid"].as_i64().unwrap();
+    Command::new("kill")
+        .args(["-KILL", &pid.to_string()])
+        .status()
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(128 + 9),
+        "run exits as the sandbox died"
+    );
+    assert!(
+        env.root_entries().is_empty(),
+        "run cleaned up: {:?}",
+        env.root_entries()
+    );
+}
+
+/// With `process.terminal` and `--console-socket`, the pty master arrives over the
+/// socket and the container's output comes out of it.
+#[test]
+fn terminal_goes_to_the_console_socket() {
+    use std::io::Read;
+    use std::os::unix::net::UnixListener;
+
+    let env = Env::new("tty");
+    let b = env.bundle("b", &["sh", "-c", "echo tty-ok; sleep 1000"]);
+    let cfg = b.join("config.json");
+    let mut spec: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(&cfg).unwrap()).unwrap();
+    spec["process"]["terminal"] = true.into();
+    fs::write(&cfg, spec.to_string()).unwrap();
+    let sock = env.dir.join("console.sock");
+    let listener = UnixListener::bind(&sock).unwrap();
+    let receiver = std::thread::spawn(move || {
+        let (conn, _) = listener.accept().unwrap();
+        cli_support::recv_fd(&conn)
+    });
+    env.ok(&[
+        "run",
+        "-d",
+        "--console-socket",
+        sock.to_str().unwrap(),
+        "--bundle",
+        b.to_str().unwrap(),
+        "tty",
+    ]);
+    let mut master = fs::File::from(receiver.join().unwrap());
+    let mut seen = String::new();
+    let mut buf = [0u8; 256];
+    while !seen.contains("tty-ok") {
+        let n = master.read(&mut buf).unwrap();
+        assert!(n > 0, "terminal closed before output; got {seen:?}");
+        seen.push_str(&String::from_utf8_lossy(&buf[..n]));
+    }
+    env.ok(&["delete", "--force", "tty"]);
+}

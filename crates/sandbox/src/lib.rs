@@ -153,7 +153,7 @@ impl Sandbox {
         if cid != self.id {
             return Err(err);
         }
-        tracing::warn!("wait on {cid:?} over the control socket failed ({err}); using the sandbox's exit status");
+        tracing::debug!("wait on {cid:?} over the control socket failed ({err}); using the sandbox's exit status");
         self.wait_stopped()?;
         self.exit.ok_or_else(|| {
             SandboxError::Gone(format!(

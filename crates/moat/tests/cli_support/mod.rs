@@ -221,3 +221,31 @@ pub fn one_line(stderr: &str) -> String {
     assert!(lines[0].starts_with("moat: "), "error line: {:?}", lines[0]);
     lines[0].to_owned()
 }
+
+/// Receives one descriptor sent with SCM_RIGHTS (the runc console protocol).
+pub fn recv_fd(conn: &std::os::unix::net::UnixStream) -> std::os::fd::OwnedFd {
+    use std::os::fd::{AsRawFd, FromRawFd};
+    let mut data = [0u8; 256];
+    let mut cmsg = [0u64; 8];
+    let mut iov = libc::iovec {
+        iov_base: data.as_mut_ptr().cast(),
+        iov_len: data.len(),
+    };
+    // SAFETY: msghdr is plain data; all-zero is a valid empty header.
+    let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
+    msg.msg_iov = &mut iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = cmsg.as_mut_ptr().cast();
+    msg.msg_controllen = std::mem::size_of_val(&cmsg);
+    // SAFETY: the header points at live buffers of the sizes given.
+    let n = unsafe { libc::recvmsg(conn.as_raw_fd(), &mut msg, 0) };
+    assert!(n >= 0, "recvmsg: {}", std::io::Error::last_os_error());
+    // SAFETY: the kernel filled `msg`; CMSG_FIRSTHDR/CMSG_DATA walk inside `cmsg`.
+    unsafe {
+        let hdr = libc::CMSG_FIRSTHDR(&msg);
+        assert!(!hdr.is_null(), "no descriptor received");
+        assert_eq!((*hdr).cmsg_type, libc::SCM_RIGHTS);
+        let fd = std::ptr::read_unaligned(libc::CMSG_DATA(hdr) as *const i32);
+        std::os::fd::OwnedFd::from_raw_fd(fd)
+    }
+}
