@@ -381,17 +381,21 @@ impl HostNode {
         open_beneath(self.parent.fd.as_fd(), &self.name, f, 0)
     }
 
-    /// The whole content (for overlay copy-up).
-    pub fn read_all(&self) -> Result<Vec<u8>, Errno> {
+    /// Streams the whole content to `sink` in 64 KiB pieces (overlay copy-up).
+    pub fn read_all(
+        &self,
+        mut sink: impl FnMut(&[u8], u64) -> Result<(), Errno>,
+    ) -> Result<(), Errno> {
         let fd = self.open_host(libc::O_RDONLY as u32)?;
-        let mut out = Vec::new();
         let mut buf = vec![0u8; 1 << 16];
+        let mut off = 0u64;
         loop {
             let n = rustix::io::read(fd.as_fd(), &mut buf).map_err(errno)?;
             if n == 0 {
-                return Ok(out);
+                return Ok(());
             }
-            out.extend_from_slice(&buf[..n]);
+            sink(&buf[..n], off)?;
+            off += n as u64;
         }
     }
 }

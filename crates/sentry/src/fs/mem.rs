@@ -450,9 +450,9 @@ impl LowerFile {
             return Err(Errno::EPERM);
         }
         let st = self.host.seen_stat();
-        let content = self.host.read_all()?;
         let mut data = Data::default();
-        data.write(&content, 0)?;
+        self.host
+            .read_all(|chunk, off| data.write(chunk, off).map(|_| ()))?;
         let mf = MemFile::build(&self.fs, self.ino, Meta::from_stat(&st), data);
         *up = Some(mf.clone());
         drop(up);
