@@ -191,6 +191,7 @@ impl Sandbox {
         let spawned = spawn::spawn(SpawnSpec {
             exe: c"/proc/self/exe".to_owned(),
             argv,
+            env: sandbox_env(),
             fds,
             null: spawn::open_null()?,
             namespaces,
@@ -241,6 +242,20 @@ impl Sandbox {
             "waiting for the sandbox to start",
         ))
     }
+}
+
+/// Environment variables that reach the sandbox; everything else is dropped so the
+/// caller's environment cannot steer it. These only tune moat's own diagnostics.
+const PASSED_ENV: [&str; 3] = ["MOAT_LOG", "MOAT_HOST_CALLS", "RUST_BACKTRACE"];
+
+fn sandbox_env() -> Vec<CString> {
+    PASSED_ENV
+        .iter()
+        .filter_map(|name| {
+            let value = std::env::var(name).ok()?;
+            CString::new(format!("{name}={value}")).ok()
+        })
+        .collect()
 }
 
 /// Adds the usual cause when moat's binary is not executable and readable by others:

@@ -36,6 +36,8 @@ pub struct UserNamespace {
 pub struct SpawnSpec {
     pub exe: CString,
     pub argv: Vec<CString>,
+    /// The child's whole environment (`NAME=value`).
+    pub env: Vec<CString>,
     /// Donated descriptors and the number each gets in the child.
     pub fds: Vec<(OwnedFd, RawFd)>,
     /// Becomes the child's 0, 1 and 2 (normally /dev/null).
@@ -153,7 +155,8 @@ pub fn spawn(spec: SpawnSpec) -> Result<Spawned, SandboxError> {
     let moves: Vec<(RawFd, RawFd)> = lifted.iter().map(|(f, t)| (f.as_raw_fd(), *t)).collect();
     let mut argv: Vec<*const libc::c_char> = spec.argv.iter().map(|a| a.as_ptr()).collect();
     argv.push(std::ptr::null());
-    let envp: [*const libc::c_char; 1] = [std::ptr::null()];
+    let mut envp: Vec<*const libc::c_char> = spec.env.iter().map(|e| e.as_ptr()).collect();
+    envp.push(std::ptr::null());
     let mut caps = [CapData::default(); 2];
     for &c in &spec.ambient_caps {
         let (word, bit) = ((c / 32) as usize, 1u32 << (c % 32));
