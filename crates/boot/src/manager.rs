@@ -212,3 +212,142 @@ fn phase_name(slot: &Slot) -> &'static str {
         Slot::Stopped(_) => "stopped",
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::runtime::ExitStatus;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    /// A process that exits with the first signal it gets (or never, without one).
+    struct FakeProcess {
+        exit: Mutex<Option<ExitStatus>>,
+        cond: Condvar,
+    }
+
+    impl AppProcess for FakeProcess {
+        fn pid(&self) -> i32 {
+            1
+        }
+        fn wait(&self) -> ExitStatus {
+            let mut exit = self.exit.lock().unwrap();
+            loop {
+                if let Some(s) = *exit {
+                    return s;
+                }
+                exit = self.cond.wait(exit).unwrap();
+            }
+        }
+        fn try_wait(&self) -> Option<ExitStatus> {
+            *self.exit.lock().unwrap()
+        }
+        fn signal(&self, sig: i32, _all: bool) -> Result<(), String> {
+            *self.exit.lock().unwrap() = Some(ExitStatus::Signaled(sig));
+            self.cond.notify_all();
+            Ok(())
+        }
+    }
+
+    struct FakeRuntime {
+        fail: AtomicBool,
+    }
+
+    impl Runtime for FakeRuntime {
+        fn spawn(&self, spec: ProcessSpec) -> Result<Arc<dyn AppProcess>, String> {
+            if self.fail.load(Ordering::SeqCst) {
+                return Err(format!("no such program {:?}", spec.argv[0]));
+            }
+            Ok(Arc::new(FakeProcess {
+                exit: Mutex::new(None),
+                cond: Condvar::new(),
+            }))
+        }
+    }
+
+    fn null() -> OwnedFd {
+        OwnedFd::from(std::fs::File::open("/dev/null").unwrap())
+    }
+
+    fn manager(fail: bool) -> Arc<Manager> {
+        let mgr = Manager::new(Arc::new(FakeRuntime {
+            fail: AtomicBool::new(fail),
+        }));
+        mgr.add(
+            "c",
+            Pending {
+                argv: vec!["sh".into()],
+                env: Vec::new(),
+                cwd: "/".into(),
+                uid: 0,
+                gid: 0,
+                root: null(),
+                mounts: Vec::new(),
+                stdio: [null(), null(), null()],
+            },
+        );
+        Arc::new(mgr)
+    }
+
+    #[test]
+    fn start_signal_wait_and_state() {
+        let mgr = manager(false);
+        assert_eq!(mgr.state("c").unwrap().phase, Phase::Created);
+        assert_eq!(mgr.start("c").unwrap(), 1);
+        assert_eq!(mgr.state("c").unwrap().phase, Phase::Running);
+        let err = mgr.start("c").unwrap_err();
+        assert_eq!(err.kind, urpc::kinds::INVALID_STATE);
+
+        let waiter = {
+            let mgr = Arc::clone(&mgr);
+            std::thread::spawn(move || mgr.wait("c"))
+        };
+        mgr.signal("c", 9, false).unwrap();
+        assert_eq!(waiter.join().unwrap().unwrap(), WaitStatus::Signaled(9));
+        let st = mgr.state("c").unwrap();
+        assert_eq!(
+            (st.phase, st.exit),
+            (Phase::Stopped, Some(WaitStatus::Signaled(9)))
+        );
+        assert_eq!(
+            mgr.signal("c", 15, false).unwrap_err().kind,
+            urpc::kinds::INVALID_STATE
+        );
+    }
+
+    #[test]
+    fn a_created_container_dies_of_a_fatal_signal_and_ignores_others() {
+        let mgr = manager(false);
+        mgr.signal("c", abi::signal::SIGCHLD, false).unwrap();
+        assert_eq!(mgr.state("c").unwrap().phase, Phase::Created);
+        mgr.signal("c", abi::signal::SIGTERM, false).unwrap();
+        assert_eq!(
+            mgr.wait("c").unwrap(),
+            WaitStatus::Signaled(abi::signal::SIGTERM)
+        );
+        assert!(mgr.start("c").is_err(), "a dead container cannot start");
+    }
+
+    #[test]
+    fn a_failed_start_is_an_error_and_exit_127() {
+        let mgr = manager(true);
+        let err = mgr.start("c").unwrap_err();
+        assert!(err.message.contains("no such program"), "{}", err.message);
+        assert_eq!(mgr.wait("c").unwrap(), WaitStatus::Exited(127));
+    }
+
+    #[test]
+    fn unknown_ids_and_bad_signals() {
+        let mgr = manager(false);
+        assert_eq!(mgr.start("x").unwrap_err().kind, urpc::kinds::NOT_FOUND);
+        assert_eq!(mgr.wait("x").unwrap_err().kind, urpc::kinds::NOT_FOUND);
+        assert_eq!(mgr.state("x").unwrap_err().kind, urpc::kinds::NOT_FOUND);
+        assert_eq!(
+            mgr.signal("c", 0, false).unwrap_err().kind,
+            urpc::kinds::INVALID_PARAMS
+        );
+        assert_eq!(
+            mgr.signal("c", 65, false).unwrap_err().kind,
+            urpc::kinds::INVALID_PARAMS
+        );
+    }
+}
