@@ -233,8 +233,9 @@ impl Created {
         }
     }
 
-    pub fn sandbox_pid(&self) -> i32 {
-        self.sandbox.pid
+    /// The sandbox (e.g. to signal the container while waiting for it).
+    pub fn sandbox(&self) -> &Sandbox {
+        &self.sandbox
     }
 }
 

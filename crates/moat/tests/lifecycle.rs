@@ -272,3 +272,41 @@ fn terminal_goes_to_the_console_socket() {
     }
     env.ok(&["delete", "--force", "tty"]);
 }
+
+/// An attached `run` passes the signals sent to moat on to the container.
+#[test]
+fn attached_run_forwards_signals() {
+    let env = Env::new("forward");
+    let b = env.bundle(
+        "b",
+        &[
+            "sh",
+            "-c",
+            "trap 'echo got-term; exit 7' TERM; sleep 1000 & wait",
+        ],
+    );
+    let out_path = env.dir.join("out");
+    let child = Command::new(MOAT)
+        .args(["--root", env.root.to_str().unwrap(), "run", "--bundle"])
+        .arg(&b)
+        .arg("fwd")
+        .stdin(Stdio::null())
+        .stdout(fs::File::create(&out_path).unwrap())
+        .spawn()
+        .unwrap();
+    assert_eq!(wait_status(&env, "fwd", "running", 20), "running");
+    // Give the shell time to install its trap (generous: the machine may be busy).
+    std::thread::sleep(Duration::from_millis(1000));
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(7),
+        "the container's trap decided the exit"
+    );
+    assert_eq!(fs::read_to_string(&out_path).unwrap(), "got-term\n");
+    assert!(env.root_entries().is_empty());
+}

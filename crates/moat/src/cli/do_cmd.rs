@@ -57,6 +57,9 @@ pub fn run(g: &GlobalOpts, args: DoArgs) -> anyhow::Result<i32> {
         user_log: g.user_log.as_deref(),
     };
     let mut sb = sandbox::Sandbox::create(&conf, &create).with_context(ctx)?;
+    if let Err(e) = super::forward::start(sb.clone(), id.clone()) {
+        tracing::warn!("signals will not reach the program: {e}");
+    }
     let result = sb.start_root(&id).and_then(|()| sb.wait(&id));
     let cleanup = sb.destroy();
     let status = result.with_context(ctx)?;

@@ -9,6 +9,7 @@ mod boot;
 mod create;
 mod delete;
 mod do_cmd;
+mod forward;
 mod kill;
 mod list;
 mod run;

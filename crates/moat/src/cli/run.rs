@@ -44,6 +44,9 @@ pub fn run(g: &GlobalOpts, args: RunArgs) -> anyhow::Result<i32> {
     if args.detach {
         return Ok(0);
     }
+    if let Err(e) = super::forward::start(created.sandbox().clone(), id.to_owned()) {
+        tracing::warn!("signals will not reach the container: {e}");
+    }
     let status = created.wait(&rt).with_context(|| what("waiting for", id));
     let cleanup = created.destroy(&rt).with_context(|| what("deleting", id));
     let status = status?;
