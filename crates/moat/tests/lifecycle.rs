@@ -310,3 +310,45 @@ fn attached_run_forwards_signals() {
     assert_eq!(fs::read_to_string(&out_path).unwrap(), "got-term\n");
     assert!(env.root_entries().is_empty());
 }
+
+/// A `--root` too long for `sockaddr_un` still works: the socket is bound and reached
+/// through `/proc/self/fd`.
+#[test]
+fn long_root_paths_work() {
+    let env = Env::new("longroot");
+    let b = env.bundle("b", &["sleep", "1000"]);
+    let root = env.dir.join("r".repeat(100)).join("s".repeat(60));
+    let root = root.to_str().unwrap();
+    let moat = |args: &[&str]| {
+        let mut all = vec!["--root", root];
+        all.extend_from_slice(args);
+        cli_support::run_ok(&all)
+    };
+    moat(&["create", "--bundle", b.to_str().unwrap(), "long"]);
+    moat(&["start", "long"]);
+    let st: serde_json::Value = serde_json::from_str(&moat(&["state", "long"])).unwrap();
+    assert_eq!(st["status"], "running");
+    let pid = st["pid"].as_i64().unwrap();
+    moat(&["delete", "--force", "long"]);
+    assert!(gone_within(pid, 5));
+}
+
+/// `--network host` keeps the host's network namespace; the default is a new one.
+#[test]
+fn network_host_shares_the_host_namespace() {
+    let env = Env::new("nethost");
+    let b = env.bundle("b", &["sleep", "1000"]);
+    env.ok(&[
+        "--network",
+        "host",
+        "run",
+        "-d",
+        "--bundle",
+        b.to_str().unwrap(),
+        "hostnet",
+    ]);
+    let pid = env.state("hostnet")["pid"].as_i64().unwrap();
+    let theirs = fs::read_link(format!("/proc/{pid}/ns/net")).unwrap();
+    assert_eq!(theirs, fs::read_link("/proc/self/ns/net").unwrap());
+    env.ok(&["delete", "--force", "hostnet"]);
+}
