@@ -25,8 +25,9 @@ pub enum SandboxError {
     /// A configuration the sandbox cannot honour.
     #[error("{0}")]
     Config(String),
-    /// A control socket call failed.
-    #[error("{context}: {}", ControlCause(cause))]
+    /// A control socket call failed. When the sandbox itself answered with an error,
+    /// its message says it all and stands alone.
+    #[error("{}", ControlText(context, cause))]
     Control { context: String, cause: urpc::Error },
     /// The sandbox answered something that makes no sense.
     #[error("unexpected answer from the sandbox: {0}")]
@@ -57,14 +58,14 @@ impl SandboxError {
     }
 }
 
-/// A remote error shows the sandbox's message without the method name.
-struct ControlCause<'a>(&'a urpc::Error);
+/// A remote error shows the sandbox's message alone (no method name, no context).
+struct ControlText<'a>(&'a str, &'a urpc::Error);
 
-impl fmt::Display for ControlCause<'_> {
+impl fmt::Display for ControlText<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.0 {
+        match self.1 {
             urpc::Error::Remote { message, .. } => f.write_str(message),
-            other => write!(f, "{other}"),
+            other => write!(f, "{}: {other}", self.0),
         }
     }
 }
