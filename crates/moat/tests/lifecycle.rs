@@ -352,3 +352,42 @@ fn network_host_shares_the_host_namespace() {
     assert_eq!(theirs, fs::read_link("/proc/self/ns/net").unwrap());
     env.ok(&["delete", "--force", "hostnet"]);
 }
+
+/// Bind mounts reach the sandbox as donated directory descriptors; `ro` holds.
+#[test]
+fn bind_mounts_are_visible_and_read_only_when_asked() {
+    let env = Env::new("bind");
+    let data = env.dir.join("data");
+    fs::create_dir_all(&data).unwrap();
+    fs::write(data.join("f"), "bound\n").unwrap();
+    let b = env.bundle(
+        "b",
+        &[
+            "sh",
+            "-c",
+            "cat /data/f; echo x > /data/new || echo refused",
+        ],
+    );
+    let cfg = b.join("config.json");
+    let mut spec: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(&cfg).unwrap()).unwrap();
+    spec["mounts"]
+        .as_array_mut()
+        .unwrap()
+        .push(serde_json::json!({
+            "destination": "/data", "type": "bind", "source": data, "options": ["rbind", "ro"]
+        }));
+    fs::write(&cfg, spec.to_string()).unwrap();
+    let out = env.moat(&["run", "--bundle", b.to_str().unwrap(), "bind"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "bound\nrefused\n");
+    assert!(
+        !data.join("new").exists(),
+        "a read-only mount was written through"
+    );
+}
