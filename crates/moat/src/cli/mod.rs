@@ -65,6 +65,9 @@ pub struct GlobalOpts {
     /// File for user-visible messages from the sandbox.
     #[arg(long, global = true)]
     pub user_log: Option<PathBuf>,
+    /// Accepted for runc compatibility; moat does not manage cgroups through systemd.
+    #[arg(long, global = true, hide = true)]
+    pub systemd_cgroup: bool,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]

@@ -22,6 +22,12 @@ pub struct RunArgs {
     /// Unix socket that receives the terminal master when process.terminal is set.
     #[arg(long)]
     pub console_socket: Option<PathBuf>,
+    /// Accepted for runc compatibility (the sandbox always builds its own root).
+    #[arg(long, hide = true)]
+    pub no_pivot: bool,
+    /// Accepted for runc compatibility (there is no session keyring in the sandbox).
+    #[arg(long, hide = true)]
+    pub no_new_keyring: bool,
     /// Container id.
     pub id: String,
 }

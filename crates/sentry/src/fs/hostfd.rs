@@ -156,6 +156,20 @@ impl FileOps for HostFd {
     fn host_fd(&self) -> Option<BorrowedFd<'_>> {
         Some(self.fd.as_fd())
     }
+    fn truncate(&self, size: u64) -> Result<(), Errno> {
+        rustix::fs::ftruncate(self.fd.as_fd(), size).map_err(errno)
+    }
+    fn reopen(&self, _flags: u32) -> Option<Result<Box<dyn FileOps>, Errno>> {
+        let fd = match rustix::io::fcntl_dupfd_cloexec(self.fd.as_fd(), 0) {
+            Ok(fd) => fd,
+            Err(e) => return Some(Err(errno(e))),
+        };
+        Some(Ok(Box::new(HostFd {
+            fd,
+            tty: self.tty,
+            fg_pgrp: AtomicI32::new(self.fg_pgrp.load(Ordering::Relaxed)),
+        })))
+    }
     fn nread(&self) -> Option<usize> {
         rustix::io::ioctl_fionread(self.fd.as_fd())
             .ok()

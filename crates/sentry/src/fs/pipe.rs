@@ -205,6 +205,14 @@ impl FileOps for PipeEnd {
     fn nread(&self) -> Option<usize> {
         self.pipe.state.lock().ok().map(|s| s.buf.len())
     }
+    fn reopen(&self, flags: u32) -> Option<Result<Box<dyn FileOps>, Errno>> {
+        let end: Box<dyn FileOps> = match flags & libc::O_ACCMODE as u32 {
+            a if a == libc::O_RDONLY as u32 => Box::new(PipeEnd::new(&self.pipe, true)),
+            a if a == libc::O_WRONLY as u32 => Box::new(PipeEnd::new(&self.pipe, false)),
+            _ => return Some(Err(Errno::EINVAL)),
+        };
+        Some(Ok(end))
+    }
     fn ioctl(&self, ctx: &crate::vfs::IoctlCtx<'_>, req: u32, arg: u64) -> Result<u64, Errno> {
         if req == super::hostfd::FIONREAD {
             let n = self.nread().unwrap_or(0) as u32;

@@ -93,6 +93,13 @@ const AT_STATX_SYNC_TYPE: u32 = 0x6000;
 
 /// The identity path operations run as (the filesystem ids are the effective ones).
 pub(crate) fn creds(t: &Task) -> Creds {
+    crate::fs::proc::set_caller(Arc::new(crate::fs::proc::ProcessView {
+        pid: t.pid(),
+        fds: Arc::downgrade(&t.fds),
+        cwd: t.fs.cwd.clone(),
+        root: t.fs.root.clone(),
+        exe: t.exe.clone(),
+    }));
     Creds {
         uid: t.cred.euid,
         gid: t.cred.egid,

@@ -160,11 +160,17 @@ impl FsContext {
                         if flags & O::NOFOLLOW != 0 {
                             return Err(Errno::ELOOP);
                         }
-                        let target = d.inode.readlink(w.creds)?;
                         w.follow_budget()?;
-                        return self.open_with(w, &lk.parent, &target, flags, mode);
+                        match d.inode.magic_link() {
+                            Some(target) => target,
+                            None => {
+                                let target = d.inode.readlink(w.creds)?;
+                                return self.open_with(w, &lk.parent, &target, flags, mode);
+                            }
+                        }
+                    } else {
+                        d
                     }
-                    d
                 }
                 Err(e) if e == Errno::ENOENT => {
                     if lk.parent.mount.readonly {

@@ -93,6 +93,12 @@ pub trait FileOps: Send + Sync {
         None
     }
 
+    /// A new open of the same object, for /proc/PID/fd/N of a file without a name
+    /// (a pipe's other end, a dup of a host descriptor). None: cannot be re-opened.
+    fn reopen(&self, _flags: u32) -> Option<Result<Box<dyn FileOps>, Errno>> {
+        None
+    }
+
     /// fsync: flush to the backing store.
     fn sync(&self) -> Result<(), Errno> {
         Ok(())

@@ -222,6 +222,12 @@ pub trait Inode: Send + Sync + Any {
         Ok([0x0102_1994, 4096, 0, 0, 0, 0])
     }
 
+    /// For /proc's magic links (/proc/PID/fd/N, cwd, exe): the object itself, which
+    /// the walk jumps to instead of resolving `readlink`'s text.
+    fn magic_link(&self) -> Option<Arc<super::Dentry>> {
+        None
+    }
+
     /// Whether a directory has been removed (getcwd then fails with ENOENT).
     fn is_removed(&self) -> bool {
         false

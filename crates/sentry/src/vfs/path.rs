@@ -169,6 +169,9 @@ impl<'a> Walker<'a> {
         if self.links > MAX_SYMLINKS {
             return Err(Errno::ELOOP);
         }
+        if let Some(target) = d.inode.magic_link() {
+            return Ok(target);
+        }
         let target = d.inode.readlink(self.creds)?;
         if target.is_empty() {
             return Err(Errno::ENOENT);
