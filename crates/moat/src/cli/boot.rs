@@ -2,6 +2,7 @@
 //! its descriptors donated under the flags below; never run by hand.
 
 use std::collections::HashSet;
+use std::io::Write;
 use std::os::fd::{FromRawFd, OwnedFd, RawFd};
 
 use anyhow::bail;
@@ -74,10 +75,25 @@ pub fn run(g: &GlobalOpts, a: BootArgs) -> anyhow::Result<i32> {
         fds.0.insert(fd);
     }
     let start_sync = fds.take(a.start_sync_fd, "start-sync-fd")?;
+    let cfg = match config(g, &a, &mut fds) {
+        Ok(cfg) => cfg,
+        Err(e) => {
+            // The creating CLI shows this as the reason the sandbox did not start.
+            let mut sync = std::fs::File::from(start_sync);
+            let _ = writeln!(sync, "{e:#}");
+            return Err(e);
+        }
+    };
+    tracing::debug!(id = %a.id, network = %a.network, host_memory = a.total_host_memory, "sandbox booting");
+    boot::run(cfg, start_sync).map_err(|e| anyhow::anyhow!("sandbox: {e}"))?;
+    Ok(0)
+}
+
+fn config(g: &GlobalOpts, a: &BootArgs, fds: &mut Fds) -> anyhow::Result<boot::BootConfig> {
     let [i, o, e] = a.stdio_fds[..] else {
         bail!("--stdio-fds needs three descriptors");
     };
-    let cfg = boot::BootConfig {
+    Ok(boot::BootConfig {
         id: a.id.clone(),
         spec: fds.take(a.spec_fd, "spec-fd")?,
         controller: fds.take(a.controller_fd, "controller-fd")?,
@@ -100,8 +116,5 @@ pub fn run(g: &GlobalOpts, a: BootArgs) -> anyhow::Result<i32> {
         total_memory: a.total_memory,
         strace: g.strace,
         confine: !a.no_confine,
-    };
-    tracing::debug!(id = %a.id, network = %a.network, host_memory = a.total_host_memory, "sandbox booting");
-    boot::run(cfg, start_sync).map_err(|e| anyhow::anyhow!("sandbox: {e}"))?;
-    Ok(0)
+    })
 }
