@@ -16,6 +16,7 @@ mod run;
 mod spec;
 mod start;
 mod state;
+mod syscalls;
 mod wait;
 
 /// The whole command line.
@@ -113,6 +114,8 @@ pub enum Command {
     Delete(delete::DeleteArgs),
     /// Run one command in a fresh sandbox, with the host's root seen through a memory overlay.
     Do(do_cmd::DoArgs),
+    /// Print which system calls the sentry supports.
+    Syscalls(syscalls::SyscallsArgs),
     /// The sandbox process itself (started by moat, not by users).
     #[command(hide = true)]
     Boot(boot::BootArgs),
@@ -132,6 +135,7 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Wait(a) => wait::run(g, a),
         Command::Delete(a) => delete::run(g, a),
         Command::Do(a) => do_cmd::run(g, a),
+        Command::Syscalls(a) => syscalls::run(g, a),
         Command::Boot(a) => boot::run(g, a),
     }
 }
