@@ -25,11 +25,28 @@ pub const MOAT: &str = env!("CARGO_BIN_EXE_moat");
 pub fn shared_rootfs() -> &'static Path {
     static ROOTFS: OnceLock<PathBuf> = OnceLock::new();
     ROOTFS.get_or_init(|| {
-        let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
-            .join(format!("moat-e2e-rootfs-{}", std::process::id()));
+        let tmp = Path::new(env!("CARGO_TARGET_TMPDIR"));
+        remove_stale_rootfs(tmp);
+        let dir = tmp.join(format!("moat-e2e-rootfs-{}", std::process::id()));
         rootfs::build_busybox_rootfs(&dir).unwrap_or_else(|e| panic!("{e}"));
         dir
     })
+}
+
+/// Removes shared rootfs dirs left by test processes that no longer exist.
+fn remove_stale_rootfs(tmp: &Path) {
+    let Ok(entries) = fs::read_dir(tmp) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let Some(pid) = name.strip_prefix("moat-e2e-rootfs-") else {
+            continue;
+        };
+        if pid.parse::<u32>().is_ok() && !Path::new("/proc").join(pid).exists() {
+            let _ = fs::remove_dir_all(e.path());
+        }
+    }
 }
 
 /// One test's world: a temp dir holding `--root` and bundles; cleaned up on drop
