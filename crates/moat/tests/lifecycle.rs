@@ -391,3 +391,55 @@ fn bind_mounts_are_visible_and_read_only_when_asked() {
         "a read-only mount was written through"
     );
 }
+
+/// Without root, the sandbox's user namespace maps `nobody` to the caller.
+#[test]
+fn rootless_sandbox_runs_as_the_caller() {
+    use std::os::unix::fs::PermissionsExt;
+    const UID: &str = "4242";
+    if Command::new("setpriv").arg("--help").output().is_err() {
+        panic!("setpriv (util-linux) is needed for this test");
+    }
+    let env = Env::new("rootless");
+    let b = env.bundle("b", &["sleep", "1000"]);
+    let root = env.dir.join("user-root");
+    fs::create_dir_all(&root).unwrap();
+    std::os::unix::fs::chown(&root, Some(4242), Some(4242)).unwrap();
+    fs::set_permissions(&env.dir, fs::Permissions::from_mode(0o755)).unwrap();
+    let as_user = |args: &[&str]| {
+        Command::new("setpriv")
+            .args([
+                "--reuid",
+                UID,
+                "--regid",
+                UID,
+                "--clear-groups",
+                MOAT,
+                "--root",
+            ])
+            .arg(&root)
+            .args(["--rootless"])
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .unwrap()
+    };
+    assert!(as_user(&["run", "-d", "--bundle", b.to_str().unwrap(), "rl"]).success());
+    let rec: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(root.join("rl/state.json")).unwrap()).unwrap();
+    let pid = rec["sandbox"]["pid"].as_i64().unwrap();
+    let status = fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let uid_line = status.lines().find(|l| l.starts_with("Uid:")).unwrap();
+    assert_eq!(uid_line.split_whitespace().nth(1), Some(UID), "{uid_line}");
+    let map = fs::read_to_string(format!("/proc/{pid}/uid_map")).unwrap();
+    let map: Vec<&str> = map.split_whitespace().collect();
+    assert_eq!(
+        map,
+        vec!["65534", UID, "1"],
+        "nobody inside is the caller outside"
+    );
+    assert!(as_user(&["delete", "--force", "rl"]).success());
+    assert!(gone_within(pid, 5));
+}
