@@ -28,6 +28,11 @@ fn sandboxes_for(id: &str) -> Vec<i64> {
     pids
 }
 
+/// An id no concurrent run of these tests uses (sandboxes are found by id).
+fn unique(name: &str) -> String {
+    format!("{name}-{}", std::process::id())
+}
+
 fn assert_nothing_left(env: &Env, id: &str) {
     assert!(
         env.root_entries().is_empty(),
@@ -42,20 +47,25 @@ fn assert_nothing_left(env: &Env, id: &str) {
 
 #[test]
 fn missing_config_json() {
+    let id = unique("nocfg1");
     let env = Env::new("noconfig");
     let b = env.dir.join("empty");
     fs::create_dir_all(&b).unwrap();
-    let line = one_line(&env.fails(&["create", "--bundle", b.to_str().unwrap(), "nocfg1"]));
-    assert!(line.contains("creating container \"nocfg1\""), "{line}");
+    let line = one_line(&env.fails(&["create", "--bundle", b.to_str().unwrap(), &id]));
+    assert!(
+        line.contains(&format!("creating container \"{id}\"")),
+        "{line}"
+    );
     assert!(
         line.contains("config.json") && line.contains("No such file or directory"),
         "{line}"
     );
-    assert_nothing_left(&env, "nocfg1");
+    assert_nothing_left(&env, &id);
 }
 
 #[test]
 fn malformed_config_json() {
+    let id = unique("badjson1");
     let env = Env::new("badjson");
     let b = env.bundle("b", &["true"]);
     fs::write(
@@ -63,17 +73,21 @@ fn malformed_config_json() {
         "{\"process\": {\"args\": [\"true\"],,}",
     )
     .unwrap();
-    let line = one_line(&env.fails(&["create", "--bundle", b.to_str().unwrap(), "badjson1"]));
-    assert!(line.contains("creating container \"badjson1\""), "{line}");
+    let line = one_line(&env.fails(&["create", "--bundle", b.to_str().unwrap(), &id]));
+    assert!(
+        line.contains(&format!("creating container \"{id}\"")),
+        "{line}"
+    );
     assert!(
         line.contains("parsing bundle config") && line.contains("line 1"),
         "{line}"
     );
-    assert_nothing_left(&env, "badjson1");
+    assert_nothing_left(&env, &id);
 }
 
 #[test]
 fn missing_rootfs() {
+    let id = unique("noroot1");
     let env = Env::new("norootfs");
     let b = env.bundle("b", &["true"]);
     let cfg = b.join("config.json");
@@ -81,34 +95,38 @@ fn missing_rootfs() {
     let mut spec: serde_json::Value = serde_json::from_str(&text).unwrap();
     spec["root"]["path"] = "no-such-rootfs".into();
     fs::write(&cfg, spec.to_string()).unwrap();
-    let line = one_line(&env.fails(&["create", "--bundle", b.to_str().unwrap(), "noroot1"]));
-    assert!(line.contains("creating container \"noroot1\""), "{line}");
+    let line = one_line(&env.fails(&["create", "--bundle", b.to_str().unwrap(), &id]));
+    assert!(
+        line.contains(&format!("creating container \"{id}\"")),
+        "{line}"
+    );
     assert!(
         line.contains("no-such-rootfs") && line.contains("No such file or directory"),
         "{line}"
     );
-    assert_nothing_left(&env, "noroot1");
+    assert_nothing_left(&env, &id);
 }
 
 #[test]
 fn duplicate_id_keeps_the_first_container() {
+    let id = unique("dup1");
     let env = Env::new("dup");
     let b = env.bundle("b", &["sleep", "1000"]);
-    env.ok(&["create", "--bundle", b.to_str().unwrap(), "dup1"]);
-    let first = env.state("dup1");
-    let line = one_line(&env.fails(&["create", "--bundle", b.to_str().unwrap(), "dup1"]));
+    env.ok(&["create", "--bundle", b.to_str().unwrap(), &id]);
+    let first = env.state(&id);
+    let line = one_line(&env.fails(&["create", "--bundle", b.to_str().unwrap(), &id]));
     assert!(
-        line.contains("creating container \"dup1\"") && line.contains("already exists"),
+        line.contains(&format!("creating container \"{id}\"")) && line.contains("already exists"),
         "{line}"
     );
-    assert_eq!(env.state("dup1"), first, "the first container is untouched");
+    assert_eq!(env.state(&id), first, "the first container is untouched");
     assert_eq!(
-        sandboxes_for("dup1").len(),
+        sandboxes_for(&id).len(),
         1,
         "no second sandbox left running"
     );
-    env.ok(&["delete", "dup1"]);
-    assert_nothing_left(&env, "dup1");
+    env.ok(&["delete", &id]);
+    assert_nothing_left(&env, &id);
 }
 
 #[test]
@@ -148,27 +166,29 @@ fn verbs_on_unknown_ids() {
 
 #[test]
 fn delete_running_needs_force() {
+    let id = unique("busy");
     let env = Env::new("force");
     let b = env.bundle("b", &["sleep", "1000"]);
-    env.ok(&["run", "-d", "--bundle", b.to_str().unwrap(), "busy"]);
-    let pid = env.state("busy")["pid"].as_i64().unwrap();
-    let line = one_line(&env.fails(&["delete", "busy"]));
+    env.ok(&["run", "-d", "--bundle", b.to_str().unwrap(), &id]);
+    let pid = env.state(&id)["pid"].as_i64().unwrap();
+    let line = one_line(&env.fails(&["delete", &id]));
     assert!(
-        line.contains("deleting container \"busy\"") && line.contains("--force"),
+        line.contains(&format!("deleting container \"{id}\"")) && line.contains("--force"),
         "{line}"
     );
     assert_eq!(
-        env.state("busy")["status"],
+        env.state(&id)["status"],
         "running",
         "a refused delete changes nothing"
     );
-    env.ok(&["delete", "--force", "busy"]);
+    env.ok(&["delete", "--force", &id]);
     assert!(gone_within(pid, 5));
-    assert_nothing_left(&env, "busy");
+    assert_nothing_left(&env, &id);
 }
 
 #[test]
 fn unwritable_root() {
+    let id = unique("r1");
     let env = Env::new("badroot");
     let b = env.bundle("b", &["true"]);
     let file = env.dir.join("plainfile");
@@ -180,25 +200,26 @@ fn unwritable_root() {
         "create",
         "--bundle",
         b.to_str().unwrap(),
-        "r1",
+        &id,
     ]);
     assert!(!out.status.success());
     let line = one_line(&String::from_utf8_lossy(&out.stderr));
     assert!(
-        line.contains("creating container \"r1\"") && line.contains("Not a directory"),
+        line.contains(&format!("creating container \"{id}\"")) && line.contains("Not a directory"),
         "{line}"
     );
     assert_eq!(fs::read_to_string(&file).unwrap(), "x");
-    assert!(sandboxes_for("r1").is_empty());
+    assert!(sandboxes_for(&id).is_empty());
 }
 
 #[test]
 fn sandbox_killed_between_create_and_start() {
+    let id = unique("k1");
     let env = Env::new("killed");
     let b = env.bundle("b", &["sleep", "1000"]);
-    env.ok(&["create", "--bundle", b.to_str().unwrap(), "k1"]);
-    let pid = env.state("k1")["pid"].as_i64().unwrap();
-    let socket = env.record("k1")["sandbox"]["controlSocket"]
+    env.ok(&["create", "--bundle", b.to_str().unwrap(), &id]);
+    let pid = env.state(&id)["pid"].as_i64().unwrap();
+    let socket = env.record(&id)["sandbox"]["controlSocket"]
         .as_str()
         .unwrap()
         .to_owned();
@@ -207,19 +228,20 @@ fn sandbox_killed_between_create_and_start() {
         .status()
         .unwrap();
     assert!(gone_within(pid, 5));
-    let line = one_line(&env.fails(&["start", "k1"]));
+    let line = one_line(&env.fails(&["start", &id]));
     assert!(
-        line.contains("starting container \"k1\"") && line.contains("stopped"),
+        line.contains(&format!("starting container \"{id}\"")) && line.contains("stopped"),
         "{line}"
     );
-    assert_eq!(env.state("k1")["status"], "stopped");
-    env.ok(&["delete", "k1"]);
+    assert_eq!(env.state(&id)["status"], "stopped");
+    env.ok(&["delete", &id]);
     assert!(!std::path::Path::new(&socket).exists());
-    assert_nothing_left(&env, "k1");
+    assert_nothing_left(&env, &id);
 }
 
 #[test]
 fn unsupported_network_is_refused_clearly() {
+    let id = unique("n1");
     let env = Env::new("net");
     let b = env.bundle("b", &["true"]);
     let line = one_line(&env.fails(&[
@@ -228,19 +250,21 @@ fn unsupported_network_is_refused_clearly() {
         "create",
         "--bundle",
         b.to_str().unwrap(),
-        "n1",
+        &id,
     ]));
     assert!(
-        line.contains("creating container \"n1\"") && line.contains("not supported yet"),
+        line.contains(&format!("creating container \"{id}\""))
+            && line.contains("not supported yet"),
         "{line}"
     );
-    assert_nothing_left(&env, "n1");
+    assert_nothing_left(&env, &id);
 }
 
 /// The sandbox runs as nobody, so a moat binary others cannot execute makes the
 /// sandbox fail to start; the error says so and names the fix.
 #[test]
 fn unexecutable_binary_is_named_in_the_error() {
+    let id = unique("p1");
     use std::os::unix::fs::PermissionsExt;
     let env = Env::new("perms");
     let b = env.bundle("b", &["true"]);
@@ -254,7 +278,7 @@ fn unexecutable_binary_is_named_in_the_error() {
             "create",
             "--bundle",
             b.to_str().unwrap(),
-            "p1",
+            &id,
         ])
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::null())
@@ -262,12 +286,15 @@ fn unexecutable_binary_is_named_in_the_error() {
         .unwrap();
     assert!(!out.status.success());
     let line = one_line(&String::from_utf8_lossy(&out.stderr));
-    assert!(line.contains("creating container \"p1\""), "{line}");
+    assert!(
+        line.contains(&format!("creating container \"{id}\"")),
+        "{line}"
+    );
     assert!(
         line.contains("moat-private") && line.contains("chmod o+rx"),
         "{line}"
     );
-    assert_nothing_left(&env, "p1");
+    assert_nothing_left(&env, &id);
 }
 
 /// containerd reads errors from `--log` in JSON; the failure is there too.
