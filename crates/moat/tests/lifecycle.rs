@@ -443,3 +443,36 @@ fn rootless_sandbox_runs_as_the_caller() {
     assert!(as_user(&["delete", "--force", "rl"]).success());
     assert!(gone_within(pid, 5));
 }
+
+/// Only donated descriptors reach the sandbox: one moat inherits from its caller does
+/// not, and the sandbox's own stdio is /dev/null.
+#[test]
+fn no_stray_descriptor_reaches_the_sandbox() {
+    use std::os::fd::{FromRawFd, OwnedFd};
+    let env = Env::new("fds");
+    let b = env.bundle("b", &["sleep", "1000"]);
+    let marker = env.dir.join("leaky-marker");
+    fs::write(&marker, "x").unwrap();
+    let path = std::ffi::CString::new(marker.to_str().unwrap()).unwrap();
+    // SAFETY: open of a NUL-terminated path; the result is checked and owned below.
+    let raw = unsafe { libc::open(path.as_ptr(), libc::O_RDONLY) };
+    assert!(raw >= 0);
+    // SAFETY: `raw` is a fresh descriptor owned by nobody else.
+    let _leak = unsafe { OwnedFd::from_raw_fd(raw) };
+    env.ok(&["run", "-d", "--bundle", b.to_str().unwrap(), "fds"]);
+    let pid = env.state("fds")["pid"].as_i64().unwrap();
+    let mut targets = Vec::new();
+    for e in fs::read_dir(format!("/proc/{pid}/fd")).unwrap().flatten() {
+        let n: i32 = e.file_name().to_string_lossy().parse().unwrap();
+        let t = fs::read_link(e.path()).unwrap();
+        if n <= 2 {
+            assert_eq!(t, PathBuf::from("/dev/null"), "sandbox fd {n}");
+        }
+        targets.push(t);
+    }
+    assert!(
+        !targets.contains(&marker),
+        "an inherited descriptor leaked into the sandbox: {targets:?}"
+    );
+    env.ok(&["delete", "--force", "fds"]);
+}
