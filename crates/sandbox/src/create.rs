@@ -124,8 +124,10 @@ impl Sandbox {
         let (sync_r, sync_w) = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC)
             .map_err(|e| SandboxError::os("creating the start-sync pipe", e.into()))?;
         d.donate("start-sync-fd", sync_w);
-        d.donate_all("stdio-fds", container_stdio(args)?);
+        // Filesystems first: the terminal is sent to the console socket only when
+        // everything else the sandbox needs could be opened.
         let (rootfs, mounts) = open_filesystems(args.spec, args.bundle)?;
+        d.donate_all("stdio-fds", container_stdio(args)?);
         d.donate("rootfs-fd", rootfs);
         d.donate_all("mount-fds", mounts);
 
@@ -140,53 +142,11 @@ impl Sandbox {
             (Network::Host, Some(path)) => netns = Some(open_ns(path)?),
             (Network::Host, None) => {}
         }
-        let rootless = conf.rootless || rustix::process::geteuid().as_raw() != 0;
-        let (host_uid, host_gid) = if rootless {
-            (
-                rustix::process::geteuid().as_raw(),
-                rustix::process::getegid().as_raw(),
-            )
-        } else {
-            (NOBODY, NOBODY)
-        };
-        self.uid = host_uid;
-        self.gid = host_gid;
-        let user = UserNamespace {
-            uid_map: format!("{NOBODY} {host_uid} 1\n"),
-            gid_map: format!("{NOBODY} {host_gid} 1\n"),
-            deny_setgroups: rootless,
-            uid: NOBODY,
-            gid: NOBODY,
-        };
-
-        let res = cgroup::current();
+        let user = user_namespace(conf.rootless);
+        self.uid = user.host_uid;
+        self.gid = user.host_gid;
         let (fd_flags, fds) = d.transfer(3);
-        let mut argv = vec!["moat-sandbox".to_owned()];
-        argv.push(format!("--log-format={}", conf.log_format));
-        if conf.debug {
-            argv.push("--debug".into());
-        }
-        if conf.strace {
-            argv.push("--strace".into());
-        }
-        argv.push("boot".into());
-        argv.extend(fd_flags);
-        argv.push(format!("--network={}", conf.network.as_str()));
-        argv.push(format!("--cpu-num={}", res.cpus));
-        argv.push(format!("--total-memory={}", res.memory));
-        argv.push(format!("--total-host-memory={}", res.host_memory));
-        if args.attached {
-            argv.push("--attached".into());
-        }
-        argv.push("--".into());
-        argv.push(args.id.to_owned());
-        tracing::debug!(?argv, "starting sandbox");
-        let argv = argv
-            .into_iter()
-            .map(|a| {
-                CString::new(a).map_err(|_| SandboxError::Config("argument with a NUL byte".into()))
-            })
-            .collect::<Result<Vec<_>, _>>()?;
+        let argv = boot_argv(conf, args, fd_flags)?;
 
         let spawned = spawn::spawn(SpawnSpec {
             exe: c"/proc/self/exe".to_owned(),
@@ -195,7 +155,7 @@ impl Sandbox {
             fds,
             null: spawn::open_null()?,
             namespaces,
-            user: Some(user),
+            user: Some(user.ns),
             ambient_caps: SANDBOX_CAPS.to_vec(),
             pdeathsig: args.attached.then_some(libc::SIGKILL),
             netns,
@@ -242,6 +202,71 @@ impl Sandbox {
             "waiting for the sandbox to start",
         ))
     }
+}
+
+/// The sandbox's user namespace: `nobody` inside, mapped to host `nobody`, or to the
+/// caller when rootless (an unprivileged caller can map only itself).
+struct Identity {
+    ns: UserNamespace,
+    host_uid: u32,
+    host_gid: u32,
+}
+
+fn user_namespace(rootless: bool) -> Identity {
+    let rootless = rootless || rustix::process::geteuid().as_raw() != 0;
+    let (host_uid, host_gid) = if rootless {
+        (
+            rustix::process::geteuid().as_raw(),
+            rustix::process::getegid().as_raw(),
+        )
+    } else {
+        (NOBODY, NOBODY)
+    };
+    Identity {
+        ns: UserNamespace {
+            uid_map: format!("{NOBODY} {host_uid} 1\n"),
+            gid_map: format!("{NOBODY} {host_gid} 1\n"),
+            deny_setgroups: rootless,
+            uid: NOBODY,
+            gid: NOBODY,
+        },
+        host_uid,
+        host_gid,
+    }
+}
+
+/// `moat-sandbox [global flags] boot [descriptor flags] [settings] -- ID`.
+fn boot_argv(
+    conf: &Config,
+    args: &CreateArgs<'_>,
+    fd_flags: Vec<String>,
+) -> Result<Vec<CString>, SandboxError> {
+    let res = cgroup::current();
+    let mut argv = vec!["moat-sandbox".to_owned()];
+    argv.push(format!("--log-format={}", conf.log_format));
+    if conf.debug {
+        argv.push("--debug".into());
+    }
+    if conf.strace {
+        argv.push("--strace".into());
+    }
+    argv.push("boot".into());
+    argv.extend(fd_flags);
+    argv.push(format!("--network={}", conf.network.as_str()));
+    argv.push(format!("--cpu-num={}", res.cpus));
+    argv.push(format!("--total-memory={}", res.memory));
+    argv.push(format!("--total-host-memory={}", res.host_memory));
+    if args.attached {
+        argv.push("--attached".into());
+    }
+    argv.push("--".into());
+    argv.push(args.id.to_owned());
+    tracing::debug!(?argv, "starting sandbox");
+    argv.into_iter()
+        .map(|a| {
+            CString::new(a).map_err(|_| SandboxError::Config("argument with a NUL byte".into()))
+        })
+        .collect()
 }
 
 /// Environment variables that reach the sandbox; everything else is dropped so the
