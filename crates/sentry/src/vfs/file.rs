@@ -28,6 +28,45 @@ pub struct IoctlCtx<'a> {
 /// The kernel buffer size for one step of a read or write.
 const IO_CHUNK: usize = 1 << 20;
 
+thread_local! {
+    /// Each task thread's reusable I/O buffer (allocating and faulting in a fresh
+    /// megabyte per call would cost more than the copy).
+    static SCRATCH: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// The thread's scratch buffer, lent for one operation and returned on drop (a nested
+/// use finds it empty and allocates its own).
+struct ScratchBuf {
+    buf: Vec<u8>,
+    len: usize,
+}
+
+impl ScratchBuf {
+    fn take(len: usize) -> ScratchBuf {
+        let mut buf = SCRATCH.with(|s| std::mem::take(&mut *s.borrow_mut()));
+        if buf.len() < len {
+            buf.resize(len, 0);
+        }
+        ScratchBuf { buf, len }
+    }
+
+    fn as_mut(&mut self) -> &mut [u8] {
+        &mut self.buf[..self.len]
+    }
+}
+
+impl Drop for ScratchBuf {
+    fn drop(&mut self) {
+        let buf = std::mem::take(&mut self.buf);
+        SCRATCH.with(|s| {
+            let mut s = s.borrow_mut();
+            if buf.len() > s.len() {
+                *s = buf;
+            }
+        });
+    }
+}
+
 /// One kind of open file. Defaults give Linux's answers for an object that lacks the
 /// operation.
 pub trait FileOps: Send + Sync {
@@ -298,12 +337,13 @@ impl File {
         if at.is_some() && !self.ops.seekable() {
             return Err(Errno::ESPIPE);
         }
-        let mut buf = vec![0u8; len.min(IO_CHUNK)];
+        let mut guard = ScratchBuf::take(len.min(IO_CHUNK));
+        let buf = guard.as_mut();
         if !self.ops.seekable() {
             if len == 0 {
-                return self.ops.read(&mut buf, 0);
+                return self.ops.read(buf, 0);
             }
-            let n = self.ops.read(&mut buf, 0)?;
+            let n = self.ops.read(buf, 0)?;
             if n == 0 {
                 return Ok(0);
             }
@@ -364,13 +404,10 @@ impl File {
         if let Some(r) = self.ops.write_discard(len) {
             return r;
         }
-        let mut buf = vec![0u8; len.min(IO_CHUNK)];
+        let mut guard = ScratchBuf::take(len.min(IO_CHUNK));
+        let buf = guard.as_mut();
         if !self.ops.seekable() {
-            let k = if buf.is_empty() {
-                0
-            } else {
-                source(0, &mut buf)?
-            };
+            let k = if buf.is_empty() { 0 } else { source(0, buf)? };
             return self.ops.write(&buf[..k], 0);
         }
         let append = self.flags() & libc::O_APPEND as u32 != 0;
