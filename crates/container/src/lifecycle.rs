@@ -146,14 +146,33 @@ impl Runtime {
     /// The record with its status checked against the sandbox.
     pub fn state(&self, id: &str) -> Result<State> {
         let mut rec = self.store.load(id)?;
+        self.settle_creating(&mut rec);
         refresh(&mut rec);
         Ok(rec)
+    }
+
+    /// A record still `creating` whose lock nobody holds was left by a create that died
+    /// half-way (its creator holds the lock throughout): it reads as stopped, and
+    /// `delete` removes it.
+    fn settle_creating(&self, rec: &mut State) {
+        if rec.status != Status::Creating {
+            return;
+        }
+        if let Ok(Some(lock)) = self.store.try_lock(&rec.id) {
+            if let Ok(now) = lock.load() {
+                *rec = now;
+                if rec.status == Status::Creating {
+                    rec.status = Status::Stopped;
+                }
+            }
+        }
     }
 
     /// Every container, each checked against its sandbox, plus what could not be read.
     pub fn list(&self) -> Result<crate::state::Listing> {
         let mut listing = self.store.list()?;
         for rec in &mut listing.containers {
+            self.settle_creating(rec);
             refresh(rec);
         }
         Ok(listing)
@@ -329,6 +348,37 @@ fn write_pid_file(path: &Path, pid: i32) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn runtime(root: &Path) -> Runtime {
+        Runtime::new(sandbox::Config {
+            root_dir: root.to_owned(),
+            log_file: None,
+            log_format: "text".into(),
+            debug: false,
+            strace: false,
+            network: sandbox::Network::None,
+            rootless: false,
+        })
+        .expect("runtime")
+    }
+
+    #[test]
+    fn an_abandoned_create_reads_stopped_and_a_live_one_creating() {
+        let root = std::env::temp_dir().join(format!("moat-lifecycle-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        let rt = runtime(&root);
+        let lock = rt.store().create(&State::new("c", "/b")).expect("create");
+        assert_eq!(rt.state("c").expect("state").status, Status::Creating);
+        drop(lock);
+        assert_eq!(rt.state("c").expect("state").status, Status::Stopped);
+        assert_eq!(
+            rt.list().expect("list").containers[0].status,
+            Status::Stopped
+        );
+        rt.delete("c", false).expect("delete");
+        assert!(rt.state("c").is_err());
+        let _ = std::fs::remove_dir_all(&root);
+    }
 
     #[test]
     fn raw_status_round_trips() {
