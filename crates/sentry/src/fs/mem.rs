@@ -145,11 +145,50 @@ fn lock<T>(m: &Mutex<T>) -> Result<std::sync::MutexGuard<'_, T>, Errno> {
 // ---------------------------------------------------------------------------------
 // Regular files
 
+/// Pages held by all memory files together, and the most they may hold (half of the
+/// host's RAM, like tmpfs's default size): beyond it writes get ENOSPC rather than
+/// taking the sandbox down.
+static PAGES_USED: AtomicU64 = AtomicU64::new(0);
+
+fn page_limit() -> u64 {
+    static LIMIT: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+    *LIMIT.get_or_init(|| {
+        let si = rustix::system::sysinfo();
+        let ram = (si.totalram as u64).saturating_mul(u64::from(si.mem_unit).max(1));
+        (ram / 2 / PAGE as u64).max(1 << 16)
+    })
+}
+
+fn charge_pages(n: u64) -> bool {
+    let limit = page_limit();
+    PAGES_USED
+        .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |u| {
+            if u + n <= limit {
+                Some(u + n)
+            } else {
+                None
+            }
+        })
+        .is_ok()
+}
+
+fn uncharge_pages(n: u64) {
+    let _ = PAGES_USED.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |u| {
+        Some(u.saturating_sub(n))
+    });
+}
+
 /// Sparse page-granular file content.
 #[derive(Default)]
 struct Data {
     size: u64,
     pages: BTreeMap<u64, Box<[u8]>>,
+}
+
+impl Drop for Data {
+    fn drop(&mut self) {
+        uncharge_pages(self.pages.len() as u64);
+    }
 }
 
 impl Data {
@@ -184,10 +223,21 @@ impl Data {
             let idx = pos / PAGE as u64;
             let in_page = (pos % PAGE as u64) as usize;
             let len = (PAGE - in_page).min(buf.len() - done);
-            let page = self
-                .pages
-                .entry(idx)
-                .or_insert_with(|| vec![0u8; PAGE].into_boxed_slice());
+            let page = match self.pages.entry(idx) {
+                std::collections::btree_map::Entry::Occupied(e) => e.into_mut(),
+                std::collections::btree_map::Entry::Vacant(e) => {
+                    if !charge_pages(1) {
+                        // Out of room: a partial write, or ENOSPC if nothing fit.
+                        self.size = self.size.max(pos);
+                        return if done == 0 {
+                            Err(Errno::ENOSPC)
+                        } else {
+                            Ok(done)
+                        };
+                    }
+                    e.insert(vec![0u8; PAGE].into_boxed_slice())
+                }
+            };
             page[in_page..in_page + len].copy_from_slice(&buf[done..done + len]);
             done += len;
         }
@@ -201,7 +251,9 @@ impl Data {
         }
         if size < self.size {
             let first_gone = size.div_ceil(PAGE as u64);
+            let before = self.pages.len();
             self.pages.retain(|&i, _| i < first_gone);
+            uncharge_pages((before - self.pages.len()) as u64);
             let tail = (size % PAGE as u64) as usize;
             if tail != 0 {
                 if let Some(p) = self.pages.get_mut(&(size / PAGE as u64)) {
