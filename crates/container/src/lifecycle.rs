@@ -83,6 +83,13 @@ impl Runtime {
         let lock = self.store.create(&rec)?;
         let mut conf = self.conf.clone();
         conf.root_dir = self.store.container_dir(id)?;
+        let record_sandbox = |sb: &Sandbox| {
+            let mut early = rec.clone();
+            early.sandbox = Some(sandbox_info(sb, id));
+            if let Err(e) = lock.save(&early) {
+                tracing::debug!("recording the sandbox of {id:?} early: {e}");
+            }
+        };
         let args = sandbox::CreateArgs {
             id,
             spec: &sandbox_spec,
@@ -90,6 +97,7 @@ impl Runtime {
             console_socket: opts.console_socket.as_deref(),
             attached: opts.attached,
             user_log: opts.user_log.as_deref(),
+            on_spawn: Some(&record_sandbox),
         };
         let mut sb = match Sandbox::create(&conf, &args) {
             Ok(sb) => sb,
@@ -102,12 +110,7 @@ impl Runtime {
         };
         let mut finish = || -> Result<()> {
             rec.status = Status::Created;
-            rec.sandbox = Some(SandboxInfo {
-                pid: sb.pid,
-                pid_start_time: Some(sb.start_time),
-                control_socket: sb.control_socket.clone(),
-                root_container_id: id.to_owned(),
-            });
+            rec.sandbox = Some(sandbox_info(&sb, id));
             lock.save(&rec)?;
             if let Some(path) = &opts.pid_file {
                 write_pid_file(path, sb.pid)?;
@@ -268,6 +271,15 @@ fn sandbox_spec(bundle: &Bundle) -> Result<boot::spec::Spec> {
                 reason: format!("cannot hand the spec to the sandbox: {e}"),
             })
         })
+}
+
+fn sandbox_info(sb: &Sandbox, root_id: &str) -> SandboxInfo {
+    SandboxInfo {
+        pid: sb.pid,
+        pid_start_time: Some(sb.start_time),
+        control_socket: sb.control_socket.clone(),
+        root_container_id: root_id.to_owned(),
+    }
 }
 
 fn from_info(info: &SandboxInfo) -> Sandbox {

@@ -81,6 +81,10 @@ pub struct CreateArgs<'a> {
     /// The sandbox dies with this process (`run` without `-d`, `do`).
     pub attached: bool,
     pub user_log: Option<&'a Path>,
+    /// Called once the sandbox process exists, before waiting for it to be ready, so
+    /// the caller can record it: if the caller dies during start-up, the record lets a
+    /// later `delete` find and kill the sandbox.
+    pub on_spawn: Option<&'a dyn Fn(&Sandbox)>,
 }
 
 impl Sandbox {
@@ -164,6 +168,9 @@ impl Sandbox {
         self.pid = spawned.pid;
         self.start_time = process::stat(spawned.pid).map_or(0, |(t, _)| t);
         tracing::debug!(pid = self.pid, "sandbox process started");
+        if let Some(hook) = args.on_spawn {
+            hook(self);
+        }
         self.await_ready(sync_r)
     }
 

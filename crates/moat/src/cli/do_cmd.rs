@@ -55,6 +55,7 @@ pub fn run(g: &GlobalOpts, args: DoArgs) -> anyhow::Result<i32> {
         console_socket: None,
         attached: true,
         user_log: g.user_log.as_deref(),
+        on_spawn: None,
     };
     let mut sb = sandbox::Sandbox::create(&conf, &create).with_context(ctx)?;
     if let Err(e) = super::forward::start(sb.clone(), id.clone()) {
