@@ -357,7 +357,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         bench.cleanup()
     bench.meta.update(
-        command="bench/run " + " ".join(sys.argv[1:] if argv is None else argv),
+        command=" ".join(["bench/run", *(sys.argv[1:] if argv is None else argv)]),
         mode=s.mode,
         reps=s.reps,
         seconds=round(time.monotonic() - started),
