@@ -112,16 +112,20 @@ impl Kernel {
             resolve_program(&fs, &argv0, &spec.env).map_err(errno(format!("finding {argv0:?}")))?;
         let exe =
             vfs::open_executable(&fs, path.as_bytes()).map_err(errno(format!("opening {path}")))?;
-        let elf = loader::elf::Elf::parse(&exe.data).map_err(errno(format!("loading {path}")))?;
-        let interp = match elf
-            .interp(&exe.data)
-            .map_err(errno(format!("loading {path}")))?
-        {
-            Some(p) => Some(
-                vfs::open_executable(&fs, p)
-                    .map_err(errno(format!("opening the interpreter of {path}")))?
-                    .data,
-            ),
+        let main_image = k
+            .images
+            .get_or_build(&k.mf, &exe)
+            .map_err(errno(format!("loading {path}")))?;
+        let interp = match &main_image.interp {
+            Some(p) => {
+                let ie = vfs::open_executable(&fs, p)
+                    .map_err(errno(format!("opening the interpreter of {path}")))?;
+                Some(
+                    k.images
+                        .get_or_build(&k.mf, &ie)
+                        .map_err(errno(format!("loading the interpreter of {path}")))?,
+                )
+            }
             None => None,
         };
         let mm = MemoryManager::new(k.mf.clone(), k.platform.user_range(), k.platform.reserved());
@@ -135,7 +139,7 @@ impl Kernel {
         };
         let image = loader::load(
             &mm,
-            &exe.data,
+            &main_image,
             interp.as_deref(),
             &argv,
             &envp,

@@ -6,10 +6,13 @@
 
 pub mod elf;
 
-use crate::mm::{round_up, MemoryManager, Placement, VmaName, PAGE_SIZE};
+use crate::mm::{round_up, Chunk, MemoryFile, MemoryManager, Placement, VmaName, PAGE_SIZE};
+use crate::vfs::{ExecKey, Executable};
 use abi::Errno;
 use elf::{Elf, ET_DYN, PT_PHDR};
 use platform::{AddressSpace, PlatformError, Prot};
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
 
 /// Where position-independent main programs are loaded.
 const PIE_BASE: u64 = 0x5555_5555_4000;
@@ -65,108 +68,196 @@ fn seg_prot(flags: u32) -> Prot {
     }
 }
 
-/// Maps one ELF object. `bias` is None to let the memory manager choose (interpreter).
-fn load_object(
-    mm: &MemoryManager,
-    elf: &Elf,
-    data: &[u8],
-    bias: Option<u64>,
-) -> Result<Loaded, Errno> {
-    let mut lo = u64::MAX;
-    let mut hi = 0u64;
-    for p in elf.loads() {
-        if p.filesz > p.memsz {
-            return Err(Errno::ENOEXEC);
-        }
-        lo = lo.min(p.vaddr & !(PAGE_SIZE - 1));
-        hi = hi.max(p.vaddr.checked_add(p.memsz).ok_or(Errno::ENOEXEC)?);
-    }
-    if lo == u64::MAX {
-        return Err(Errno::ENOEXEC);
-    }
-    let span = round_up(hi - lo).ok_or(Errno::ENOEXEC)?;
-    if span > 1 << 40 {
-        return Err(Errno::ENOMEM);
-    }
-    let start = match (elf.kind, bias) {
-        (ET_DYN, Some(b)) => mm.map_anon(
-            &mut Unmapped,
-            Placement::Fixed(b),
-            span,
-            Prot::RW,
-            false,
-            VmaName::Anon,
-        )?,
-        (ET_DYN, None) => mm.map_anon(
-            &mut Unmapped,
-            Placement::Hint(0),
-            span,
-            Prot::RW,
-            false,
-            VmaName::Anon,
-        )?,
-        _ => mm.map_anon(
-            &mut Unmapped,
-            Placement::Fixed(lo),
-            span,
-            Prot::RW,
-            false,
-            VmaName::Anon,
-        )?,
-    };
-    let bias = start - lo;
-    for p in elf.loads() {
-        let off = usize::try_from(p.offset).map_err(|_| Errno::ENOEXEC)?;
-        let len = usize::try_from(p.filesz).map_err(|_| Errno::ENOEXEC)?;
-        let bytes = data
-            .get(off..off.checked_add(len).ok_or(Errno::ENOEXEC)?)
-            .ok_or(Errno::ENOEXEC)?;
-        mm.poke(bias + p.vaddr, bytes)?;
-    }
-    for p in elf.loads() {
-        let s = (bias + p.vaddr) & !(PAGE_SIZE - 1);
-        let e = round_up(bias + p.vaddr + p.memsz).ok_or(Errno::ENOEXEC)?;
-        mm.protect(&mut Unmapped, s, e - s, seg_prot(p.flags))?;
-    }
-    let phdr = match elf.phdrs.iter().find(|p| p.kind == PT_PHDR) {
-        Some(p) => bias + p.vaddr,
-        None => elf
-            .loads()
-            .find(|p| p.offset <= elf.phoff && elf.phoff < p.offset + p.filesz)
-            .map(|p| bias + p.vaddr + (elf.phoff - p.offset))
-            .unwrap_or(0),
-    };
-    Ok(Loaded {
-        bias,
-        entry: bias + elf.entry,
-        phdr,
-        phnum: elf.phdrs.len() as u64,
-        end: bias + hi,
-    })
+/// One ELF object as it lies in memory once loaded, ready to be mapped at any bias:
+/// the bytes of its whole span in a chunk of the memory file, and the protection of
+/// each run of pages. Read-only runs are shared by every process that maps the image;
+/// writable runs are copied.
+pub struct ObjectImage {
+    kind: u16,
+    /// Lowest page of the span (link-time address).
+    lo: u64,
+    span: u64,
+    entry: u64,
+    /// Link-time address of the program headers, if mapped.
+    phdr: Option<u64>,
+    phnum: u64,
+    /// One past the highest link-time address.
+    end: u64,
+    /// The interpreter path (PT_INTERP), for dynamically linked programs.
+    pub interp: Option<Vec<u8>>,
+    chunk: Arc<Chunk>,
+    /// (offset in span, length, protection), page-aligned, in address order.
+    runs: Vec<(u64, u64, Prot)>,
 }
 
-/// Loads `data` (and `interp`, the interpreter's bytes, if it has one) into `mm`, which
-/// must be empty, and builds the stack. `exe_path` becomes AT_EXECFN.
+impl ObjectImage {
+    /// Lays `data` (a whole ELF file) out in a fresh chunk of the memory file.
+    pub fn build(mf: &Arc<MemoryFile>, data: &[u8]) -> Result<ObjectImage, Errno> {
+        let elf = Elf::parse(data)?;
+        let mut lo = u64::MAX;
+        let mut hi = 0u64;
+        for p in elf.loads() {
+            if p.filesz > p.memsz {
+                return Err(Errno::ENOEXEC);
+            }
+            lo = lo.min(p.vaddr & !(PAGE_SIZE - 1));
+            hi = hi.max(p.vaddr.checked_add(p.memsz).ok_or(Errno::ENOEXEC)?);
+        }
+        if lo == u64::MAX {
+            return Err(Errno::ENOEXEC);
+        }
+        let span = round_up(hi - lo).ok_or(Errno::ENOEXEC)?;
+        if span > 1 << 40 {
+            return Err(Errno::ENOMEM);
+        }
+        let chunk = Chunk::new(mf, span)?;
+        let pages = (span / PAGE_SIZE) as usize;
+        let mut prot = vec![Prot::NONE; pages];
+        for p in elf.loads() {
+            let off = usize::try_from(p.offset).map_err(|_| Errno::ENOEXEC)?;
+            let len = usize::try_from(p.filesz).map_err(|_| Errno::ENOEXEC)?;
+            let bytes = data
+                .get(off..off.checked_add(len).ok_or(Errno::ENOEXEC)?)
+                .ok_or(Errno::ENOEXEC)?;
+            chunk.write(p.vaddr - lo, bytes)?;
+            let first = ((p.vaddr & !(PAGE_SIZE - 1)) - lo) / PAGE_SIZE;
+            let last = (round_up(p.vaddr + p.memsz).ok_or(Errno::ENOEXEC)? - lo) / PAGE_SIZE;
+            let sp = seg_prot(p.flags);
+            for page in prot.iter_mut().take(last as usize).skip(first as usize) {
+                // A page shared by two segments gets both protections, as Linux's
+                // overlapping mappings effectively do.
+                *page = Prot {
+                    read: page.read | sp.read,
+                    write: page.write | sp.write,
+                    exec: page.exec | sp.exec,
+                };
+            }
+        }
+        let mut runs: Vec<(u64, u64, Prot)> = Vec::new();
+        for (i, p) in prot.iter().enumerate() {
+            let off = i as u64 * PAGE_SIZE;
+            match runs.last_mut() {
+                Some((s, l, q)) if *q == *p && *s + *l == off => *l += PAGE_SIZE,
+                _ => runs.push((off, PAGE_SIZE, *p)),
+            }
+        }
+        let phdr = match elf.phdrs.iter().find(|p| p.kind == PT_PHDR) {
+            Some(p) => Some(p.vaddr),
+            None => elf
+                .loads()
+                .find(|p| p.offset <= elf.phoff && elf.phoff < p.offset + p.filesz)
+                .map(|p| p.vaddr + (elf.phoff - p.offset)),
+        };
+        Ok(ObjectImage {
+            kind: elf.kind,
+            lo,
+            span,
+            entry: elf.entry,
+            phdr,
+            phnum: elf.phdrs.len() as u64,
+            end: hi,
+            interp: elf.interp(data)?.map(|s| s.to_vec()),
+            chunk,
+            runs,
+        })
+    }
+
+    /// Maps the image into `mm`: at its link address (ET_EXEC), at `bias`, or
+    /// anywhere free (`None`, for the interpreter).
+    fn map(&self, mm: &MemoryManager, bias: Option<u64>, name: &str) -> Result<Loaded, Errno> {
+        let start = match (self.kind, bias) {
+            (ET_DYN, Some(b)) => b,
+            (ET_DYN, None) => mm.find_free(self.span)?,
+            _ => self.lo,
+        };
+        let bias = start.wrapping_sub(self.lo);
+        for &(off, len, prot) in &self.runs {
+            let vma = VmaName::File(name.to_string());
+            if prot.write {
+                mm.map_private_copy(&mut Unmapped, start + off, len, prot, &self.chunk, off, vma)?;
+            } else {
+                mm.map_shared_image(&mut Unmapped, start + off, len, prot, &self.chunk, off, vma)?;
+            }
+        }
+        Ok(Loaded {
+            bias,
+            entry: bias.wrapping_add(self.entry),
+            phdr: self.phdr.map_or(0, |p| bias.wrapping_add(p)),
+            phnum: self.phnum,
+            end: bias.wrapping_add(self.end),
+        })
+    }
+}
+
+/// Loaded images by file identity, so that running the same program again maps memory
+/// that is already laid out (and shares its read-only pages) instead of reading and
+/// copying the file.
+#[derive(Default)]
+pub struct ImageCache {
+    inner: Mutex<CachedImages>,
+}
+
+#[derive(Default)]
+struct CachedImages {
+    by_key: HashMap<ExecKey, Arc<ObjectImage>>,
+    /// Insertion order, for eviction.
+    order: VecDeque<ExecKey>,
+}
+
+/// How many images stay cached; the oldest goes first.
+const CACHED_IMAGES: usize = 64;
+
+impl ImageCache {
+    pub fn get_or_build(
+        &self,
+        mf: &Arc<MemoryFile>,
+        exe: &Executable,
+    ) -> Result<Arc<ObjectImage>, Errno> {
+        if let Some(img) = self
+            .inner
+            .lock()
+            .ok()
+            .and_then(|c| c.by_key.get(&exe.key).cloned())
+        {
+            return Ok(img);
+        }
+        let img = Arc::new(ObjectImage::build(mf, &exe.read_all()?)?);
+        if let Ok(mut c) = self.inner.lock() {
+            if c.by_key.insert(exe.key, img.clone()).is_none() {
+                c.order.push_back(exe.key);
+            }
+            while c.order.len() > CACHED_IMAGES {
+                if let Some(old) = c.order.pop_front() {
+                    c.by_key.remove(&old);
+                }
+            }
+        }
+        Ok(img)
+    }
+}
+
+/// Loads a program image (and its interpreter's, if it has one) into `mm`, which must
+/// be empty, and builds the stack. `exe_path` becomes AT_EXECFN.
+#[allow(clippy::too_many_arguments)]
 pub fn load(
     mm: &MemoryManager,
-    data: &[u8],
-    interp: Option<&[u8]>,
+    main_image: &ObjectImage,
+    interp: Option<&ObjectImage>,
     argv: &[Vec<u8>],
     envp: &[Vec<u8>],
     exe_path: &[u8],
     ids: AuxIds,
 ) -> Result<Image, Errno> {
-    let elf = Elf::parse(data)?;
-    let main = load_object(mm, &elf, data, Some(PIE_BASE))?;
+    let name = String::from_utf8_lossy(exe_path).into_owned();
+    let main = main_image.map(mm, Some(PIE_BASE), &name)?;
     let brk = round_up(main.end).ok_or(Errno::ENOEXEC)?;
     mm.set_brk_base(brk)?;
     let (entry, base) = match interp {
-        Some(idata) => {
-            let ielf = Elf::parse(idata)?;
-            if ielf.kind != ET_DYN {
+        Some(i) => {
+            if i.kind != ET_DYN {
                 return Err(Errno::ELIBBAD);
             }
-            let l = load_object(mm, &ielf, idata, None)?;
+            let l = i.map(mm, None, "ld.so")?;
             (l.entry, l.bias)
         }
         None => (main.entry, 0),

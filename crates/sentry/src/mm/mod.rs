@@ -28,7 +28,27 @@ pub struct Chunk {
 }
 
 impl Chunk {
-    fn new(mf: &Arc<MemoryFile>, len: u64) -> Result<Arc<Chunk>, Errno> {
+    pub fn len(&self) -> u64 {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Writes into the chunk (for filling a cached image before anyone maps it).
+    pub fn write(&self, off: u64, data: &[u8]) -> Result<(), Errno> {
+        match off.checked_add(data.len() as u64) {
+            Some(end) if end <= self.len => {
+                self.mf.write(self.off + off, data);
+                Ok(())
+            }
+            _ => Err(Errno::EFAULT),
+        }
+    }
+
+    /// A new zeroed range of the memory file.
+    pub fn new(mf: &Arc<MemoryFile>, len: u64) -> Result<Arc<Chunk>, Errno> {
         let off = mf.allocate(len)?;
         Ok(Arc::new(Chunk {
             mf: mf.clone(),
@@ -62,6 +82,9 @@ pub struct Vma {
     pub name: VmaName,
     /// Pages of a file mapping wholly past the end of the file: any access is SIGBUS.
     pub past_eof: bool,
+    /// The chunk is shared read-only with other address spaces (a cached executable
+    /// image): it must never be written. Making the VMA writable copies it first.
+    pub cow_shared: bool,
     chunk: Arc<Chunk>,
     /// Offset of `start` within the chunk.
     chunk_off: u64,
@@ -230,11 +253,131 @@ impl Layout {
                 shared,
                 name,
                 past_eof: false,
+                cow_shared: false,
                 chunk,
                 chunk_off: 0,
             },
         );
         Ok(start)
+    }
+
+    /// Maps `len` bytes of `chunk` from `chunk_off` at `addr` (fixed), read-only and
+    /// shared with whoever else maps that chunk (cached executable images).
+    #[allow(clippy::too_many_arguments)]
+    fn map_shared_image(
+        &mut self,
+        space: &mut dyn AddressSpace,
+        addr: u64,
+        len: u64,
+        prot: Prot,
+        chunk: &Arc<Chunk>,
+        chunk_off: u64,
+        name: VmaName,
+    ) -> Result<(), Errno> {
+        if prot.write || chunk_off.checked_add(len).is_none_or(|e| e > chunk.len) {
+            return Err(Errno::EINVAL);
+        }
+        let end = self.valid_range(addr, len).ok_or(Errno::ENOMEM)?;
+        if self.reserved.iter().any(|&(s, e)| s < end && addr < e) {
+            return Err(Errno::ENOMEM);
+        }
+        self.unmap(space, addr, len)?;
+        space
+            .map(addr, len, prot, chunk.off + chunk_off)
+            .map_err(platform_err)?;
+        let vma = Vma {
+            start: addr,
+            end,
+            prot,
+            shared: false,
+            name,
+            past_eof: false,
+            cow_shared: true,
+            chunk: chunk.clone(),
+            chunk_off,
+        };
+        self.vmas.insert(addr, vma);
+        Ok(())
+    }
+
+    /// Maps a private copy of `len` bytes of `src` from `src_off` at `addr` (fixed).
+    /// Only populated pages are copied.
+    #[allow(clippy::too_many_arguments)]
+    fn map_private_copy(
+        &mut self,
+        space: &mut dyn AddressSpace,
+        addr: u64,
+        len: u64,
+        prot: Prot,
+        src: &Arc<Chunk>,
+        src_off: u64,
+        name: VmaName,
+    ) -> Result<(), Errno> {
+        if src_off.checked_add(len).is_none_or(|e| e > src.len) {
+            return Err(Errno::EINVAL);
+        }
+        let start = self.map_anon(space, Placement::Fixed(addr), len, prot, false, name)?;
+        let dst = self
+            .vma_at(start)
+            .map(|v| v.file_offset(start))
+            .ok_or(Errno::EFAULT)?;
+        self.mf.copy_populated(src.off + src_off, dst, len);
+        Ok(())
+    }
+
+    /// MADV_DONTNEED: private anonymous pages in `[start, end)` read back as zeros (and
+    /// go back to the host). ENOMEM if part of the range is unmapped.
+    fn discard(&self, start: u64, end: u64) -> Result<(), Errno> {
+        let mut cur = start;
+        while cur < end {
+            let v = self.vma_at(cur).ok_or(Errno::ENOMEM)?;
+            let stop = v.end.min(end);
+            // File copies and shared images would have to be re-read from the file,
+            // which gives the same bytes unless written: leave them.
+            if !v.shared && !v.cow_shared && !matches!(v.name, VmaName::File(_)) {
+                self.mf.zero_range(v.file_offset(cur), stop - cur);
+            }
+            cur = stop;
+        }
+        Ok(())
+    }
+
+    /// Gives the VMAs in `[start, end)` that share an image chunk their own copy, so
+    /// that they can be made writable.
+    fn privatize(
+        &mut self,
+        space: &mut dyn AddressSpace,
+        start: u64,
+        end: u64,
+    ) -> Result<(), Errno> {
+        let shared: Vec<u64> = self
+            .vmas
+            .range(start..end)
+            .filter(|(_, v)| v.cow_shared)
+            .map(|(&s, _)| s)
+            .collect();
+        for s in shared {
+            let Some(v) = self.vmas.get(&s).cloned() else {
+                continue;
+            };
+            let len = v.end - v.start;
+            let chunk = Chunk::new(&self.mf, len)?;
+            self.mf
+                .copy_populated(v.file_offset(v.start), chunk.off, len);
+            space
+                .map(v.start, len, v.prot, chunk.off)
+                .map_err(platform_err)?;
+            self.vmas.insert(
+                s,
+                Vma {
+                    cow_shared: false,
+                    chunk,
+                    chunk_off: 0,
+                    ..v
+                },
+            );
+        }
+        Ok(())
     }
 
     fn unmap(&mut self, space: &mut dyn AddressSpace, start: u64, len: u64) -> Result<(), Errno> {
@@ -296,6 +439,9 @@ impl Layout {
         }
         self.split_at(start);
         self.split_at(cur);
+        if prot.write {
+            self.privatize(space, start, cur)?;
+        }
         for (_, v) in self.vmas.range_mut(start..cur) {
             v.prot = prot;
         }
@@ -434,7 +580,7 @@ impl Layout {
                 .range(..=cur)
                 .next_back()
                 .map(|(_, v)| v)
-                .filter(|v| v.end > cur)
+                .filter(|v| v.end > cur && !v.cow_shared)
                 .ok_or(Errno::EFAULT)?;
             let stop = v.end.min(end);
             mf.write(
@@ -485,7 +631,7 @@ impl Layout {
         let mut copied: Vec<(*const Chunk, Arc<Chunk>)> = Vec::new();
         for v in self.vmas.values() {
             let mut nv = v.clone();
-            if !v.shared {
+            if !v.shared && !v.cow_shared {
                 let key = Arc::as_ptr(&v.chunk);
                 let nc = match copied.iter().find(|(k, _)| *k == key) {
                     Some((_, c)) => c.clone(),
@@ -495,7 +641,7 @@ impl Layout {
                         c
                     }
                 };
-                self.mf.copy(
+                self.mf.copy_populated(
                     v.file_offset(v.start),
                     nc.off + v.chunk_off,
                     v.end - v.start,
@@ -661,6 +807,46 @@ impl MemoryManager {
         prot: Prot,
     ) -> Result<(), Errno> {
         self.w()?.protect(space, start, len, prot)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub fn map_shared_image(
+        &self,
+        space: &mut dyn AddressSpace,
+        addr: u64,
+        len: u64,
+        prot: Prot,
+        chunk: &Arc<Chunk>,
+        chunk_off: u64,
+        name: VmaName,
+    ) -> Result<(), Errno> {
+        self.w()?
+            .map_shared_image(space, addr, len, prot, chunk, chunk_off, name)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub fn map_private_copy(
+        &self,
+        space: &mut dyn AddressSpace,
+        addr: u64,
+        len: u64,
+        prot: Prot,
+        src: &Arc<Chunk>,
+        src_off: u64,
+        name: VmaName,
+    ) -> Result<(), Errno> {
+        self.w()?
+            .map_private_copy(space, addr, len, prot, src, src_off, name)
+    }
+
+    /// A free range of `len` bytes in the mmap area.
+    pub fn find_free(&self, len: u64) -> Result<u64, Errno> {
+        self.r()?.find_free(len, 0)
+    }
+
+    pub fn discard(&self, start: u64, len: u64) -> Result<(), Errno> {
+        let end = start.checked_add(len).ok_or(Errno::ENOMEM)?;
+        self.r()?.discard(start, end)
     }
 
     pub fn mark_past_eof(

@@ -165,17 +165,7 @@ pub fn sys_madvise(t: &mut Task, a: &Args) -> SysResult {
     let len = round_up(len).ok_or(Errno::EINVAL)?;
     // MADV_DONTNEED (4) on private anonymous memory must read back as zeros.
     if advice == 4 && len > 0 {
-        let mut cur = addr;
-        let end = addr.checked_add(len).ok_or(Errno::ENOMEM)?;
-        while cur < end {
-            let v = t.mm().vma_at(cur).ok_or(Errno::ENOMEM)?;
-            let stop = v.end.min(end);
-            if !v.shared {
-                let zeros = vec![0u8; (stop - cur) as usize];
-                t.mm().poke(cur, &zeros)?;
-            }
-            cur = stop;
-        }
+        t.mm().discard(addr, len)?;
     }
     Ok(0)
 }

@@ -7,7 +7,7 @@ use crate::kernel::waiter::events;
 use crate::kernel::{
     ChildReport, ExitStatus, GroupExit, Node, Task, TaskShared, ThreadGroup, VforkDone,
 };
-use crate::loader::{self, elf::Elf, AuxIds};
+use crate::loader::{self, AuxIds};
 use crate::mm::MemoryManager;
 use crate::vfs;
 use abi::Errno;
@@ -280,23 +280,19 @@ fn copy_in_strings(t: &Task, mut addr: u64) -> Result<Vec<Vec<u8>>, Errno> {
     }
 }
 
-/// Follows `#!` lines: returns the executable to load and the final argv.
 /// An executable with the path and argv it is finally run with.
 type Resolved = (vfs::Executable, Vec<u8>, Vec<Vec<u8>>);
 
+/// Follows `#!` lines: returns the executable to load and the final argv.
 fn resolve_script(t: &Task, mut path: Vec<u8>, mut argv: Vec<Vec<u8>>) -> Result<Resolved, Errno> {
     for _ in 0..5 {
         let exe = vfs::open_executable(&t.fs, &path)?;
-        if !exe.data.starts_with(b"#!") {
+        let head = exe.read_head(256)?;
+        if !head.starts_with(b"#!") {
             return Ok((exe, path, argv));
         }
-        let line_end = exe
-            .data
-            .iter()
-            .take(256)
-            .position(|&b| b == b'\n')
-            .unwrap_or(exe.data.len().min(256));
-        let line = &exe.data[2..line_end];
+        let line_end = head.iter().position(|&b| b == b'\n').unwrap_or(head.len());
+        let line = &head[2..line_end];
         let line: Vec<u8> = line
             .iter()
             .copied()
@@ -339,12 +335,15 @@ pub fn exec(
         return Err(Errno::ENOENT);
     }
     let (exe, path, argv) = resolve_script(t, path, argv)?;
-    let elf = Elf::parse(&exe.data)?;
-    let interp = match elf.interp(&exe.data)? {
-        Some(p) => Some(vfs::open_executable(&t.fs, p)?.data),
+    let k = t.k.clone();
+    let image = k.images.get_or_build(&k.mf, &exe)?;
+    let interp = match &image.interp {
+        Some(p) => Some(
+            k.images
+                .get_or_build(&k.mf, &vfs::open_executable(&t.fs, p)?)?,
+        ),
         None => None,
     };
-    let k = t.k.clone();
     let mm = MemoryManager::new(k.mf.clone(), k.platform.user_range(), k.platform.reserved());
     let ids = AuxIds {
         uid: t.cred.uid,
@@ -352,8 +351,19 @@ pub fn exec(
         gid: t.cred.gid,
         egid: t.cred.egid,
     };
-    let image = loader::load(&mm, &exe.data, interp.as_deref(), &argv, &envp, &path, ids)?;
+    loader::load(&mm, &image, interp.as_deref(), &argv, &envp, &path, ids)
+        .map(|img| (img, mm))
+        .and_then(|(img, mm)| finish_exec(t, exe, mm, img))
+}
 
+/// The rest of execve once the new image is built: from here the old one is gone.
+fn finish_exec(
+    t: &mut Task,
+    exe: vfs::Executable,
+    mm: MemoryManager,
+    image: loader::Image,
+) -> Result<Flow, Errno> {
+    let k = t.k.clone();
     // Point of no return: other threads go, then the old image.
     end_other_threads(t)?;
     t.replace_mm(mm)?;

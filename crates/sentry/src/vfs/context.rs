@@ -680,10 +680,49 @@ fn raise_nofile() {
     }
 }
 
-/// An executable read for execve: its bytes and the path it was found at.
+/// Identifies an executable's contents: the same key means the same bytes (a write
+/// through the overlay changes the inode or the mtime). Used to cache loaded images.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ExecKey {
+    pub dev: u64,
+    pub ino: u64,
+    pub size: u64,
+    pub mtime: (i64, i64),
+}
+
+/// A file opened for execve. Its bytes are read only when needed: a cached image
+/// needs none.
 pub struct Executable {
-    pub data: Vec<u8>,
     pub path: String,
+    pub key: ExecKey,
+    pub size: u64,
+    ops: Box<dyn FileOps>,
+}
+
+impl Executable {
+    /// Up to `n` bytes from the start (for `#!` and the ELF header).
+    pub fn read_head(&self, n: usize) -> Result<Vec<u8>, Errno> {
+        self.read_range(n.min(self.size as usize))
+    }
+
+    /// The whole file.
+    pub fn read_all(&self) -> Result<Vec<u8>, Errno> {
+        self.read_range(self.size as usize)
+    }
+
+    fn read_range(&self, len: usize) -> Result<Vec<u8>, Errno> {
+        let mut data = vec![0u8; len];
+        let mut done = 0;
+        while done < data.len() {
+            let n = self.ops.read(&mut data[done..], done as u64)?;
+            if n == 0 {
+                break;
+            }
+            done += n;
+        }
+        data.truncate(done);
+        Ok(data)
+    }
 }
 
 /// Opens `path` (relative to cwd) for execution: ENOENT, EACCES (not a regular file or
@@ -700,18 +739,16 @@ pub fn open_executable(fs: &FsContext, path: &[u8]) -> Result<Executable, Errno>
         return Err(Errno::ENOMEM);
     }
     let ops = d.inode.open(O::RDONLY)?;
-    let mut data = vec![0u8; st.size as usize];
-    let mut done = 0;
-    while done < data.len() {
-        let n = ops.read(&mut data[done..], done as u64)?;
-        if n == 0 {
-            break;
-        }
-        done += n;
-    }
-    data.truncate(done);
+    let key = ExecKey {
+        dev: st.dev,
+        ino: st.ino,
+        size: st.size,
+        mtime: (st.mtime.sec, st.mtime.nsec),
+    };
     Ok(Executable {
-        data,
         path: d.path_string(),
+        key,
+        size: st.size,
+        ops,
     })
 }

@@ -11,8 +11,8 @@ mod path;
 pub mod perm;
 
 pub use context::{
-    new_container_fs, oflags, open_executable, setattr_checked as inode_setattr, Executable,
-    FsContext,
+    new_container_fs, oflags, open_executable, setattr_checked as inode_setattr, ExecKey,
+    Executable, FsContext,
 };
 pub use dentry::{Dentry, Mount, MountTable};
 pub use fd_table::{FdTable, DEFAULT_NOFILE};

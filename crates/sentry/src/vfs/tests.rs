@@ -261,7 +261,8 @@ fn executables_need_a_regular_file_with_x() {
     .unwrap();
     let fs = new_container_fs(host.fd(), true, Vec::new()).unwrap();
     let exe = open_executable(&fs, b"/prog").unwrap();
-    assert_eq!(exe.data, b"\x7fELF");
+    assert_eq!(exe.read_all().unwrap(), b"\x7fELF");
+    assert_eq!(exe.read_head(2).unwrap(), b"\x7fE");
     assert_eq!(exe.path, "/prog");
     assert_eq!(open_executable(&fs, b"/a").err(), Some(Errno::EACCES));
     assert_eq!(open_executable(&fs, b"/d").err(), Some(Errno::EACCES));
