@@ -67,9 +67,29 @@ thread_local! {
     static CALLER: RefCell<Option<Arc<ProcessView>>> = const { RefCell::new(None) };
 }
 
-/// Records the task running on this thread (called by the syscall layer).
-pub fn set_caller(view: Arc<ProcessView>) {
-    CALLER.with(|c| *c.borrow_mut() = Some(view));
+/// Records the task running on this thread (called by the syscall layer); cheap when
+/// nothing changed since the last call.
+pub fn set_caller(pid: i32, fds: &Arc<FdTable>, cwd: &Arc<Dentry>, root: &Arc<Dentry>, exe: &str) {
+    CALLER.with(|c| {
+        let mut c = c.borrow_mut();
+        if let Some(v) = c.as_ref() {
+            if v.pid == pid
+                && std::ptr::eq(v.fds.as_ptr(), Arc::as_ptr(fds))
+                && Arc::ptr_eq(&v.cwd, cwd)
+                && Arc::ptr_eq(&v.root, root)
+                && v.exe == exe
+            {
+                return;
+            }
+        }
+        *c = Some(Arc::new(ProcessView {
+            pid,
+            fds: Arc::downgrade(fds),
+            cwd: cwd.clone(),
+            root: root.clone(),
+            exe: exe.to_string(),
+        }));
+    });
 }
 
 fn caller() -> Option<Arc<ProcessView>> {

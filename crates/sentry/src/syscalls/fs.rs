@@ -93,13 +93,7 @@ const AT_STATX_SYNC_TYPE: u32 = 0x6000;
 
 /// The identity path operations run as (the filesystem ids are the effective ones).
 pub(crate) fn creds(t: &Task) -> Creds {
-    crate::fs::proc::set_caller(Arc::new(crate::fs::proc::ProcessView {
-        pid: t.pid(),
-        fds: Arc::downgrade(&t.fds),
-        cwd: t.fs.cwd.clone(),
-        root: t.fs.root.clone(),
-        exe: t.exe.clone(),
-    }));
+    crate::fs::proc::set_caller(t.pid(), &t.fds, &t.fs.cwd, &t.fs.root, &t.exe);
     Creds {
         uid: t.cred.euid,
         gid: t.cred.egid,

@@ -79,12 +79,13 @@ impl Dentry {
     }
 }
 
-type MountKey = (u32, u64, u64, Vec<u8>);
+/// A directory's identity: (mount id, st_dev, st_ino).
+type DirKey = (u32, u64, u64);
 
 /// The mounts of one container's tree (shared by all its processes).
 #[derive(Default)]
 pub struct MountTable {
-    mounts: RwLock<HashMap<MountKey, Arc<Mount>>>,
+    mounts: RwLock<HashMap<DirKey, Vec<(Vec<u8>, Arc<Mount>)>>>,
     next_id: AtomicU32,
 }
 
@@ -106,7 +107,9 @@ impl MountTable {
     pub fn attach(&self, parent: &Dentry, name: &[u8], m: Arc<Mount>) {
         let (dev, ino) = parent.inode.id();
         if let Ok(mut t) = self.mounts.write() {
-            t.insert((parent.mount.id, dev, ino, name.to_vec()), m);
+            let list = t.entry((parent.mount.id, dev, ino)).or_default();
+            list.retain(|(n, _)| n != name);
+            list.push((name.to_vec(), m));
         }
     }
 
@@ -117,7 +120,8 @@ impl MountTable {
             return None;
         }
         let (dev, ino) = parent.inode.id();
-        t.get(&(parent.mount.id, dev, ino, name.to_vec())).cloned()
+        let list = t.get(&(parent.mount.id, dev, ino))?;
+        list.iter().find(|(n, _)| n == name).map(|(_, m)| m.clone())
     }
 
     /// Names mounted directly inside `parent` (so getdents can list them).
@@ -126,9 +130,8 @@ impl MountTable {
         let Ok(t) = self.mounts.read() else {
             return Vec::new();
         };
-        t.keys()
-            .filter(|k| k.0 == parent.mount.id && k.1 == dev && k.2 == ino)
-            .map(|k| k.3.clone())
-            .collect()
+        t.get(&(parent.mount.id, dev, ino))
+            .map(|l| l.iter().map(|(n, _)| n.clone()).collect())
+            .unwrap_or_default()
     }
 }
