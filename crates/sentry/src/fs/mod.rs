@@ -7,6 +7,7 @@
 //! * `pipe`: anonymous pipes; `hostfd`: inherited host stdio descriptors.
 
 pub mod dev;
+pub mod epoll;
 pub mod host;
 pub mod hostfd;
 pub mod mem;

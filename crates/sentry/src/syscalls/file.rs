@@ -57,6 +57,12 @@ pub const HANDLERS: &[(u64, Handler, Support, &[Arg])] = &[
     (285, P(sys_fallocate), Partial("mode 0 only"), &[Fd, Hex, Int, Int]),
     (306, P(sys_syncfs), Full, &[Fd]),
     (319, P(sys_memfd_create), Partial("no seals"), &[Path, Hex]),
+    (213, P(sys_epoll_create), Full, &[Int]),
+    (291, P(sys_epoll_create1), Full, &[Hex]),
+    (233, P(sys_epoll_ctl), Partial("EPOLLET reported level-triggered; no nested epoll"), &[Fd, Int, Fd, Ptr]),
+    (232, P(sys_epoll_wait), Full, &[Fd, Ptr, Int, Int]),
+    (281, P(sys_epoll_pwait), Partial("signal mask argument ignored"), &[Fd, Ptr, Int, Int, Ptr, Size]),
+    (441, P(sys_epoll_pwait2), Partial("signal mask argument ignored"), &[Fd, Ptr, Int, Ptr, Ptr, Size]),
 ];
 
 /// Largest byte count one read or write moves (Linux's MAX_RW_COUNT).
@@ -752,6 +758,20 @@ fn wait_ready(
     t: &mut Task,
     fds: &[(i32, u32)],
     deadline: Option<Instant>,
+    scan: impl FnMut(&Task) -> usize,
+) -> Result<usize, Errno> {
+    let files: Vec<(Arc<File>, u32)> = fds
+        .iter()
+        .filter_map(|&(fd, m)| t.fds.get(fd).ok().map(|f| (f, m)))
+        .collect();
+    wait_files(t, &files, deadline, scan)
+}
+
+/// `wait_ready` over open files (also epoll's interest list).
+fn wait_files(
+    t: &mut Task,
+    watched: &[(Arc<File>, u32)],
+    deadline: Option<Instant>,
     mut scan: impl FnMut(&Task) -> usize,
 ) -> Result<usize, Errno> {
     let n = scan(t);
@@ -761,14 +781,12 @@ fn wait_ready(
     let waiter = t.shared.waiter.clone();
     let mut files = Vec::new();
     let mut host = false;
-    for &(fd, mask) in fds {
-        if let Ok(f) = t.fds.get(fd) {
-            if let Some(q) = f.ops().wait_queue() {
-                q.register(&waiter, mask | events::HUP | events::ERR);
-            }
-            host |= f.ops().host_fd().is_some();
-            files.push(f);
+    for (f, mask) in watched {
+        if let Some(q) = f.ops().wait_queue() {
+            q.register(&waiter, mask | events::HUP | events::ERR);
         }
+        host |= f.ops().host_fd().is_some();
+        files.push(f.clone());
     }
     let idle = WaitQueue::new();
     let r = loop {
@@ -969,6 +987,123 @@ pub fn sys_pselect6(t: &mut Task, a: &Args) -> SysResult {
         [a.addr(1), a.addr(2), a.addr(3)],
         deadline_after(timeout),
     )
+}
+
+// ---------------------------------------------------------------------------------
+// epoll
+
+fn epoll_new(t: &mut Task, cloexec: bool) -> SysResult {
+    let f = crate::fs::epoll::Epoll::new_file();
+    Ok(install(t, f, cloexec)? as u64)
+}
+
+pub fn sys_epoll_create(t: &mut Task, a: &Args) -> SysResult {
+    if a.i32(0) <= 0 {
+        return Err(Errno::EINVAL);
+    }
+    epoll_new(t, false)
+}
+
+pub fn sys_epoll_create1(t: &mut Task, a: &Args) -> SysResult {
+    let flags = a.u32(0);
+    if flags & !(libc::EPOLL_CLOEXEC as u32) != 0 {
+        return Err(Errno::EINVAL);
+    }
+    epoll_new(t, flags != 0)
+}
+
+pub fn sys_epoll_ctl(t: &mut Task, a: &Args) -> SysResult {
+    use crate::fs::epoll::{pollable, Epoll, EPOLLET, EPOLLEXCLUSIVE, EPOLLWAKEUP};
+    const ADD: i32 = 1;
+    const DEL: i32 = 2;
+    const MOD: i32 = 3;
+    let (epfd, op, fd, ev_addr) = (a.fd(0), a.i32(1), a.fd(2), a.addr(3));
+    let (mut ev, mut data) = (0u32, 0u64);
+    if op != DEL {
+        let mut b = [0u8; 12];
+        t.mm().copy_in(ev_addr, &mut b)?;
+        ev = u32::from_ne_bytes([b[0], b[1], b[2], b[3]]);
+        data = u64::from_ne_bytes([b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11]]);
+    }
+    let ep_file = t.fds.get(epfd)?;
+    let target = t.fds.get(fd)?;
+    if !pollable(&target) {
+        return Err(Errno::EPERM);
+    }
+    let ep = Epoll::of(&ep_file).ok_or(Errno::EINVAL)?;
+    if Arc::ptr_eq(&ep_file, &target) {
+        return Err(Errno::EINVAL);
+    }
+    if ev & EPOLLEXCLUSIVE != 0
+        && (op == MOD || ev & !(EPOLLEXCLUSIVE | 0x1f | EPOLLET | EPOLLWAKEUP) != 0)
+    {
+        return Err(Errno::EINVAL);
+    }
+    match op {
+        ADD => ep.add(fd, &target, ev, data)?,
+        MOD => ep.modify(fd, &target, ev, data)?,
+        DEL => ep.remove(fd, &target)?,
+        _ => return Err(Errno::EINVAL),
+    }
+    Ok(0)
+}
+
+fn do_epoll_wait(
+    t: &mut Task,
+    epfd: i32,
+    addr: u64,
+    max: i32,
+    deadline: Option<Instant>,
+) -> SysResult {
+    const EP_MAX_EVENTS: i32 = i32::MAX / 12;
+    if max <= 0 || max > EP_MAX_EVENTS {
+        return Err(Errno::EINVAL);
+    }
+    let max = max as usize;
+    if !access_ok(addr, max * 12) {
+        return Err(Errno::EFAULT);
+    }
+    let file = t.fds.get(epfd)?;
+    let ep = crate::fs::epoll::Epoll::of(&file).ok_or(Errno::EINVAL)?;
+    let watched = ep.watched();
+    let mut ready = Vec::new();
+    let r = wait_files(t, &watched, deadline, |_| {
+        ready = ep.collect(max);
+        ready.len()
+    });
+    match r {
+        Ok(_) => {}
+        Err(e) if e == Errno::ERESTARTSYS => return Err(Errno::EINTR),
+        Err(e) => return Err(e),
+    }
+    let mut out = Vec::with_capacity(ready.len() * 12);
+    for (ev, data) in &ready {
+        out.extend_from_slice(&ev.to_ne_bytes());
+        out.extend_from_slice(&data.to_ne_bytes());
+    }
+    t.mm().copy_out(addr, &out)?;
+    Ok(ready.len() as u64)
+}
+
+fn ms_deadline(ms: i32) -> Option<Instant> {
+    if ms < 0 {
+        None
+    } else {
+        Some(Instant::now() + Duration::from_millis(ms as u64))
+    }
+}
+
+pub fn sys_epoll_wait(t: &mut Task, a: &Args) -> SysResult {
+    do_epoll_wait(t, a.fd(0), a.addr(1), a.i32(2), ms_deadline(a.i32(3)))
+}
+
+pub fn sys_epoll_pwait(t: &mut Task, a: &Args) -> SysResult {
+    do_epoll_wait(t, a.fd(0), a.addr(1), a.i32(2), ms_deadline(a.i32(3)))
+}
+
+pub fn sys_epoll_pwait2(t: &mut Task, a: &Args) -> SysResult {
+    let timeout = read_timespec(t, a.addr(3))?;
+    do_epoll_wait(t, a.fd(0), a.addr(1), a.i32(2), deadline_after(timeout))
 }
 
 #[cfg(test)]

@@ -138,6 +138,11 @@ pub trait FileOps: Send + Sync {
         None
     }
 
+    /// The epoll instance, for epoll files.
+    fn as_epoll(&self) -> Option<&crate::fs::epoll::Epoll> {
+        None
+    }
+
     /// fsync: flush to the backing store.
     fn sync(&self) -> Result<(), Errno> {
         Ok(())
