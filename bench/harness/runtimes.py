@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .prepare import short
+from .probe import descendants
 
 _ids = itertools.count()
 
@@ -65,10 +66,18 @@ class IdleCommands:
 
 
 def _kill_group(proc: subprocess.Popen) -> None:
+    """Kills a timed-out command, its process group and every descendant (a sandbox
+    may have left the group with setsid)."""
+    victims = descendants(proc.pid)
     try:
         os.killpg(proc.pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
         pass
+    for pid in victims:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
     try:
         proc.wait(timeout=10)
     except subprocess.TimeoutExpired:
@@ -117,7 +126,10 @@ def timed_run(argv: list[str], timeout: float) -> Outcome:
         stdout = out.read().decode(errors="replace")
         stderr = err.read().decode(errors="replace")
     if rc is None:
-        said = f" ({short(stderr, 50)})" if stderr.strip() else ""
+        if "RESULT " in stdout:
+            said = " (the workload had finished and printed its result; the container did not exit)"
+        else:
+            said = f" ({short(stderr, 50)})" if stderr.strip() else ""
         return Outcome(None, stdout, stderr, wall, f"timed out after {timeout:.0f} s{said}")
     if rc != 0:
         detail = short(stderr or stdout, 60)
