@@ -64,6 +64,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument(
         "--moat", type=Path, default=None, help="use this moat binary instead of building one"
     )
+    p.add_argument(
+        "--runsc-flags",
+        default="",
+        help="extra runsc flags, e.g. --ignore-cgroups (always: --platform=ptrace --network=none)",
+    )
     p.add_argument("--cpu", type=int, default=None, help="CPU of the pinned pass (default 1)")
     p.add_argument(
         "--out",
@@ -101,9 +106,8 @@ class Bench:
     # ----- set-up -------------------------------------------------------------
 
     def setup(self, names: list[str]) -> None:
-        want_peers = any(n in ("runc", "runsc") for n in names)
-        if not self.args.smoke:
-            prepare.ensure_peers(want_peers)
+        peers = [n for n in names if n in ("runc", "runsc")]
+        unavailable = {} if self.args.smoke else prepare.ensure_peers(peers)
         self.work.mkdir(parents=True, exist_ok=True)
         rootfs, has_python = prepare.build_rootfs(
             self.work, self.s.seq_mib, with_python=not self.args.smoke
@@ -125,7 +129,7 @@ class Bench:
             rootfs,
         )
         state = self.work / "state"
-        runsc_flags: list[str] = []
+        runsc_flags = self.args.runsc_flags.split()
         for name in names:
             if name == "host":
                 self.runtimes.append(Host())
@@ -141,7 +145,10 @@ class Bench:
             elif name == "moat":
                 self.runtimes.append(self.setup_moat(state / "moat"))
         for rt in self.runtimes:
-            rt.sweep()
+            if rt.name in unavailable:
+                rt.broken = f"failed: {unavailable[rt.name]}"
+            else:
+                rt.sweep()
 
     def setup_moat(self, state: Path) -> Runtime:
         binary = self.args.moat

@@ -79,17 +79,26 @@ def apt_install(packages: list[str]) -> None:
         raise PrepareError(f"apt-get install {' '.join(packages)}: {short(res.stderr)}")
 
 
-def ensure_peers(want_peers: bool) -> None:
-    """Installs busybox-static (always) and runc/runsc (when peers are measured)."""
-    missing = []
-    if find_busybox() is None:
-        missing.append("busybox-static")
-    if want_peers:
-        missing += [tool for tool in ("runc", "runsc") if shutil.which(tool) is None]
+def ensure_peers(peers: list[str]) -> dict[str, str]:
+    """Installs busybox-static (required) and the peer runtimes asked for.
+
+    Returns, for each peer that is still missing afterwards, why: its column then shows
+    that reason instead of figures.  A missing busybox stops the run."""
+    missing = ["busybox-static"] if find_busybox() is None else []
+    missing += [tool for tool in peers if shutil.which(tool) is None]
+    problem = ""
     if missing:
-        apt_install(missing)
+        try:
+            apt_install(missing)
+        except PrepareError as e:
+            problem = str(e)
     if find_busybox() is None:
-        raise PrepareError("no static busybox (install busybox-static)")
+        raise PrepareError(problem or "no static busybox (install busybox-static)")
+    return {
+        tool: f"not installed ({problem or 'apt-get install ' + tool + ' failed'})"
+        for tool in peers
+        if shutil.which(tool) is None
+    }
 
 
 def moat_target_dir() -> Path:
