@@ -81,11 +81,13 @@ impl Dentry {
 
 /// A directory's identity: (mount id, st_dev, st_ino).
 type DirKey = (u32, u64, u64);
+/// A mount attached under a name.
+type Named = (Vec<u8>, Arc<Mount>);
 
 /// The mounts of one container's tree (shared by all its processes).
 #[derive(Default)]
 pub struct MountTable {
-    mounts: RwLock<HashMap<DirKey, Vec<(Vec<u8>, Arc<Mount>)>>>,
+    mounts: RwLock<HashMap<DirKey, Vec<Named>>>,
     next_id: AtomicU32,
 }
 
