@@ -12,6 +12,8 @@ from .rows import ROWS, Row
 
 RUNTIMES = ("host", "runc", "runsc", "moat")
 PEERS = ("host", "runc", "runsc")
+#: memory overheads below this are measurement noise (shown as ≈0, no ratio)
+NEGLIGIBLE_MIB = 0.1
 
 
 @dataclass
@@ -102,7 +104,7 @@ def table(results: PassResults, scale: dict, keys: list[str]) -> tuple[str, list
             medians[rt] = m
             if m is not None:
                 # runc leaves no process of its own: its overhead is noise around zero
-                text = "≈0" if is_memory(row) and abs(m) < 0.1 else fmt(m)
+                text = "≈0" if is_memory(row) and abs(m) < NEGLIGIBLE_MIB else fmt(m)
                 if is_memory(row) and rt == "host":
                     text = f"({fmt(m)} workload)"
                 if cell.errors:
@@ -113,7 +115,9 @@ def table(results: PassResults, scale: dict, keys: list[str]) -> tuple[str, list
                 text = "—"
             cells.append(text)
         ratios = [
-            "—" if (is_memory(row) and peer == "host") else ratio(medians["moat"], medians[peer])
+            "—"
+            if is_memory(row) and (peer == "host" or abs(medians[peer] or 0) < NEGLIGIBLE_MIB)
+            else ratio(medians["moat"], medians[peer])
             for peer in PEERS
         ]
         title = row.title.format(**scale)
