@@ -476,3 +476,34 @@ fn no_stray_descriptor_reaches_the_sandbox() {
     );
     env.ok(&["delete", "--force", "fds"]);
 }
+
+/// An attached run of a `process.terminal` bundle (what `moat spec` writes) shares
+/// moat's own terminal; without one it still runs.
+#[test]
+fn attached_terminal_bundle_uses_moats_terminal() {
+    let env = Env::new("ownterm");
+    let b = env.bundle("b", &["sh", "-c", "[ -t 0 ] && echo is-tty; exit 4"]);
+    let cfg = b.join("config.json");
+    let mut spec: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(&cfg).unwrap()).unwrap();
+    spec["process"]["terminal"] = true.into();
+    fs::write(&cfg, spec.to_string()).unwrap();
+
+    // `script` gives moat a pseudo-terminal as its stdio.
+    let cmd = format!(
+        "{MOAT} --root {} run --bundle {} t1; echo rc=$?",
+        env.root.display(),
+        b.display()
+    );
+    let out = Command::new("script")
+        .args(["-qec", &cmd, "/dev/null"])
+        .stdin(Stdio::null())
+        .output()
+        .expect("script (util-linux) runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("is-tty") && text.contains("rc=4"), "{text:?}");
+
+    let out = env.moat(&["run", "--bundle", b.to_str().unwrap(), "t2"]);
+    assert_eq!(out.status.code(), Some(4));
+    assert!(out.stdout.is_empty(), "no terminal, so no is-tty");
+}

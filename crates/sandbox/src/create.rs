@@ -347,8 +347,19 @@ fn container_stdio(args: &CreateArgs<'_>) -> Result<Vec<OwnedFd>, SandboxError> 
             };
             Ok(vec![dup(&tty)?, dup(&tty)?, tty])
         }
+        // An attached container shares the caller's terminal, when there is one.
+        (true, None) if args.attached => {
+            if !std::io::IsTerminal::is_terminal(&std::io::stdin()) {
+                tracing::warn!(
+                    "process.terminal is set but stdin is not a terminal; running without one"
+                );
+            }
+            Ok(vec![dup_own(0)?, dup_own(1)?, dup_own(2)?])
+        }
         (true, None) => Err(SandboxError::Config(
-            "process.terminal is set but no --console-socket was given".into(),
+            "process.terminal is set but no --console-socket was given \
+             (a detached container cannot use moat's terminal)"
+                .into(),
         )),
         (false, _) => Ok(vec![dup_own(0)?, dup_own(1)?, dup_own(2)?]),
     }
