@@ -35,7 +35,7 @@ class Settings:
 MAX_TIMEOUTS = 2
 
 FULL = Settings("full", 10, 300, 256, 512, 3, 20, 2, True, 60)
-QUICK = Settings("quick", 3, 60, 64, 128, 1, 20, 1, True, 20)
+QUICK = Settings("quick", 3, 60, 64, 128, 1, 20, 1, True, 15)
 SMOKE = Settings("smoke", 1, 20, 8, 16, 1, 3, 1, False, 60)
 
 
