@@ -83,6 +83,7 @@ fn boot(cfg: BootConfig, sync: &mut Option<std::fs::File>) -> Result<(), BootErr
         strace,
         confine,
     } = cfg;
+    let _span = tracing::info_span!("sandbox", id = %id).entered();
     let spec = read_spec(spec)?;
     let process = spec
         .process
