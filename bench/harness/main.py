@@ -65,6 +65,13 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         "--moat", type=Path, default=None, help="use this moat binary instead of building one"
     )
     p.add_argument(
+        "--moat-via",
+        choices=("auto", "run", "do"),
+        default="auto",
+        help="run moat's workloads with `moat run` (OCI bundle) or `moat do --rootfs`; "
+        "auto: run if it works, else do",
+    )
+    p.add_argument(
         "--runsc-flags",
         default="",
         help="extra runsc flags, e.g. --ignore-cgroups (always: --platform=ptrace --network=none)",
@@ -169,7 +176,7 @@ class Bench:
                 self.meta["moat"] = f"{commit}: {rt.broken}"
                 return rt
         rt = Moat(binary.resolve(), state)
-        rt.detect(self.workloads["start_true"], min(self.s.timeout, 60))
+        rt.detect(self.workloads["start_true"], min(self.s.timeout, 60), self.args.moat_via)
         if rt.broken:
             self.meta["moat"] = f"{commit} ({binary}): {rt.broken}"
         else:

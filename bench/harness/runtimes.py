@@ -237,17 +237,17 @@ class Moat(OciRuntime):
         super().__init__(str(binary), state_root, [])
         self.mode = "run"
 
-    def detect(self, probe: Workload, timeout: float) -> None:
-        """Picks ``run`` or ``do`` by running /bin/true; sets ``broken`` if neither works."""
-        self.mode = "run"
-        via_run = self.run(probe, timeout)
-        if via_run.ok:
-            return
-        self.mode = "do"
-        via_do = self.run(probe, timeout)
-        if via_do.ok:
-            return
-        self.broken = f"failed: run: {via_run.error}; do: {via_do.error}"
+    def detect(self, probe: Workload, timeout: float, via: str = "auto") -> None:
+        """Picks ``run`` or ``do`` (``via`` "auto": the first that runs /bin/true), or
+        sets ``broken`` when the chosen way does not work."""
+        tried = []
+        for mode in ("run", "do") if via == "auto" else (via,):
+            self.mode = mode
+            outcome = self.run(probe, timeout)
+            if outcome.ok:
+                return
+            tried.append(f"{mode}: {outcome.error}")
+        self.broken = "failed: " + "; ".join(tried)
 
     def do_cli(self, w: Workload) -> list[str]:
         return [self.binary, "do", "--rootfs", str(w.rootfs), "--", *w.args]
