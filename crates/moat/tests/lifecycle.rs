@@ -282,7 +282,7 @@ fn attached_run_forwards_signals() {
         &[
             "sh",
             "-c",
-            "trap 'echo got-term; exit 7' TERM; sleep 1000 & wait",
+            "trap 'echo got-term; exit 7' TERM; echo ready; sleep 1000 & wait",
         ],
     );
     let out_path = env.dir.join("out");
@@ -294,9 +294,15 @@ fn attached_run_forwards_signals() {
         .stdout(fs::File::create(&out_path).unwrap())
         .spawn()
         .unwrap();
-    assert_eq!(wait_status(&env, "fwd", "running", 20), "running");
-    // Give the shell time to install its trap (generous: the machine may be busy).
-    std::thread::sleep(Duration::from_millis(1000));
+    // The shell says "ready" once its trap is installed.
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while fs::read_to_string(&out_path).unwrap_or_default() != "ready\n" {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the container never got ready"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
     Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
@@ -307,7 +313,7 @@ fn attached_run_forwards_signals() {
         Some(7),
         "the container's trap decided the exit"
     );
-    assert_eq!(fs::read_to_string(&out_path).unwrap(), "got-term\n");
+    assert_eq!(fs::read_to_string(&out_path).unwrap(), "ready\ngot-term\n");
     assert!(env.root_entries().is_empty());
 }
 
