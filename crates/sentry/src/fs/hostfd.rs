@@ -156,6 +156,9 @@ impl FileOps for HostFd {
     fn host_fd(&self) -> Option<BorrowedFd<'_>> {
         Some(self.fd.as_fd())
     }
+    fn writes_whole(&self) -> bool {
+        true
+    }
     fn truncate(&self, size: u64) -> Result<(), Errno> {
         rustix::fs::ftruncate(self.fd.as_fd(), size).map_err(errno)
     }

@@ -8,6 +8,7 @@
 
 pub mod dev;
 pub mod epoll;
+pub mod eventfd;
 pub mod host;
 pub mod hostfd;
 pub mod mem;

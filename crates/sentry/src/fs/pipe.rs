@@ -205,6 +205,9 @@ impl FileOps for PipeEnd {
     fn nread(&self) -> Option<usize> {
         self.pipe.state.lock().ok().map(|s| s.buf.len())
     }
+    fn writes_whole(&self) -> bool {
+        true
+    }
     fn reopen(&self, flags: u32) -> Option<Result<Box<dyn FileOps>, Errno>> {
         let end: Box<dyn FileOps> = match flags & libc::O_ACCMODE as u32 {
             a if a == libc::O_RDONLY as u32 => Box::new(PipeEnd::new(&self.pipe, true)),

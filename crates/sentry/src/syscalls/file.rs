@@ -58,6 +58,8 @@ pub const HANDLERS: &[(u64, Handler, Support, &[Arg])] = &[
     (306, P(sys_syncfs), Full, &[Fd]),
     (319, P(sys_memfd_create), Partial("no seals"), &[Path, Hex]),
     (213, P(sys_epoll_create), Full, &[Int]),
+    (284, P(sys_eventfd), Full, &[Int]),
+    (290, P(sys_eventfd2), Full, &[Int, Hex]),
     (291, P(sys_epoll_create1), Full, &[Hex]),
     (233, P(sys_epoll_ctl), Partial("EPOLLET reported level-triggered; no nested epoll"), &[Fd, Int, Fd, Ptr]),
     (232, P(sys_epoll_wait), Full, &[Fd, Ptr, Int, Int]),
@@ -272,7 +274,7 @@ fn do_write(
         match r {
             Ok(n) => {
                 done += n;
-                if done >= len || n == 0 || file.nonblocking() || file.is_regular() {
+                if done >= len || n == 0 || file.nonblocking() || !file.ops().writes_whole() {
                     return Ok(done as u64);
                 }
             }
@@ -987,6 +989,31 @@ pub fn sys_pselect6(t: &mut Task, a: &Args) -> SysResult {
         [a.addr(1), a.addr(2), a.addr(3)],
         deadline_after(timeout),
     )
+}
+
+// ---------------------------------------------------------------------------------
+// eventfd
+
+fn do_eventfd(t: &mut Task, init: u32, flags: u32) -> SysResult {
+    const EFD_SEMAPHORE: u32 = 1;
+    let known = EFD_SEMAPHORE | libc::O_CLOEXEC as u32 | libc::O_NONBLOCK as u32;
+    if flags & !known != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let f = crate::fs::eventfd::EventFd::new_file(
+        init,
+        flags & EFD_SEMAPHORE != 0,
+        flags & libc::O_NONBLOCK as u32 != 0,
+    );
+    Ok(install(t, f, flags & libc::O_CLOEXEC as u32 != 0)? as u64)
+}
+
+pub fn sys_eventfd(t: &mut Task, a: &Args) -> SysResult {
+    do_eventfd(t, a.u32(0), 0)
+}
+
+pub fn sys_eventfd2(t: &mut Task, a: &Args) -> SysResult {
+    do_eventfd(t, a.u32(0), a.u32(1))
 }
 
 // ---------------------------------------------------------------------------------

@@ -138,6 +138,12 @@ pub trait FileOps: Send + Sync {
         None
     }
 
+    /// Whether a blocking write(2) keeps going until all its bytes are in (pipes,
+    /// terminals), rather than returning after one transfer (eventfd...).
+    fn writes_whole(&self) -> bool {
+        false
+    }
+
     /// The epoll instance, for epoll files.
     fn as_epoll(&self) -> Option<&crate::fs::epoll::Epoll> {
         None
