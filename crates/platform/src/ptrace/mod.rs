@@ -23,7 +23,7 @@ use crate::{
 };
 use abi::Errno;
 use std::os::fd::{AsRawFd, BorrowedFd};
-use std::sync::Arc;
+use std::sync::{mpsc, Arc, Mutex};
 
 /// Descriptor number of the memory file inside every stub.
 const STUB_MEMFD: i32 = 3;
@@ -35,7 +35,7 @@ const PAGE: u64 = 4096;
 /// The stub page. Offset 0: `syscall; int3` for injected calls. Offset 16: the clone
 /// trampoline: `syscall; test rax,rax; jnz parent; park: mov eax, SYS_pause; syscall;
 /// jmp park; parent: int3` — the new thread parks, the caller traps with the result.
-const STUB_CODE: [u8; 33] = [
+const STUB_CODE: [u8; 96] = [
     0x0f, 0x05, 0xcc, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, // 0..16
     0x0f, 0x05, // 16: syscall
     0x48, 0x85, 0xc0, // 18: test rax, rax
@@ -44,7 +44,13 @@ const STUB_CODE: [u8; 33] = [
     0x0f, 0x05, // 28: syscall
     0xeb, 0xf7, // 30: jmp 23
     0xcc, // 32: int3
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, // 33..48
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, // 48..64
+    // 64: a kernel `struct sigaction` for SIG_IGN (handler 1, no flags, empty mask),
+    // which the template stub passes to rt_sigaction for SIGCHLD.
+    1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
 ];
+const SIG_IGN_ACTION: u64 = 64;
 const CLONE_ENTRY: u64 = 16;
 const PARK_ENTRY: u64 = 23;
 /// Flags of an injected clone: a thread sharing everything with the stub.
@@ -59,16 +65,94 @@ const STUB_THREAD_FLAGS: u64 = (libc::CLONE_VM
 pub struct Ptrace {
     memfd: i32,
     stub_page: u64,
+    factory: Mutex<Option<mpsc::Sender<FactoryRequest>>>,
 }
+
+/// A request to the stub factory: where to send the new stub's pid.
+type FactoryRequest = mpsc::Sender<Result<i32, String>>;
 
 impl Ptrace {
     /// `memfd` is the sentry's memory file; it must stay open as long as the platform.
     pub fn new(memfd: BorrowedFd<'_>) -> Result<Ptrace, PlatformError> {
         let stub_page = sys::map_code_page(&STUB_CODE).map_err(PlatformError::Spawn)?;
+        let memfd = memfd.as_raw_fd();
+        let factory = start_factory(memfd, stub_page);
         Ok(Ptrace {
-            memfd: memfd.as_raw_fd(),
+            memfd,
             stub_page,
+            factory: Mutex::new(factory),
         })
+    }
+
+    /// A fresh stub process forked from the template, parked and untraced.
+    fn stub_from_factory(&self) -> Option<i32> {
+        let tx = self.factory.lock().ok()?.clone()?;
+        let (reply, rx) = mpsc::channel();
+        tx.send(reply).ok()?;
+        match rx.recv().ok()? {
+            Ok(pid) => Some(pid),
+            Err(e) => {
+                tracing::warn!("stub factory: {e}; forking stubs directly from now on");
+                if let Ok(mut f) = self.factory.lock() {
+                    *f = None;
+                }
+                None
+            }
+        }
+    }
+}
+
+/// Starts the thread that owns the *template stub*: a stub already stripped of sentry
+/// memory, from which new stubs are forked by an injected `fork`. Forking this tiny
+/// process is much cheaper than forking the sentry and unmapping everything again.
+/// The template ignores SIGCHLD, so stubs that die are reaped without it waiting.
+fn start_factory(memfd: i32, stub_page: u64) -> Option<mpsc::Sender<FactoryRequest>> {
+    let (tx, rx) = mpsc::channel::<FactoryRequest>();
+    let (ready_tx, ready_rx) = mpsc::channel();
+    let spawned = std::thread::Builder::new()
+        .name("stub-factory".into())
+        .stack_size(256 << 10)
+        .spawn(move || {
+            let mut template = match Stub::spawn(memfd, stub_page) {
+                Ok(t) => t,
+                Err(e) => {
+                    let _ = ready_tx.send(Err(e.to_string()));
+                    return;
+                }
+            };
+            let ignore = template.inject(
+                "rt_sigaction",
+                libc::SYS_rt_sigaction,
+                [libc::SIGCHLD as u64, stub_page + SIG_IGN_ACTION, 0, 8, 0, 0],
+            );
+            if let Err(e) = ignore {
+                let _ = ready_tx.send(Err(e.to_string()));
+                return;
+            }
+            let _ = ready_tx.send(Ok(()));
+            for reply in rx {
+                let r = template
+                    .inject_at(
+                        CLONE_ENTRY,
+                        "fork",
+                        libc::SYS_clone,
+                        [libc::SIGCHLD as u64, 0, 0, 0, 0, 0],
+                    )
+                    .map(|pid| pid as i32)
+                    .map_err(|e| e.to_string());
+                let _ = reply.send(r);
+            }
+        });
+    if spawned.is_err() {
+        return None;
+    }
+    match ready_rx.recv() {
+        Ok(Ok(())) => Some(tx),
+        Ok(Err(e)) => {
+            tracing::warn!("stub factory unavailable: {e}");
+            None
+        }
+        Err(_) => None,
     }
 }
 
@@ -78,6 +162,10 @@ impl Platform for Ptrace {
     }
 
     fn new_context(&self) -> Result<Box<dyn Context>, PlatformError> {
+        if let Some(pid) = self.stub_from_factory() {
+            let process = Arc::new(StubProcess { pid });
+            return Ok(Box::new(Stub::adopt(process, pid, self.stub_page)?));
+        }
         Ok(Box::new(Stub::spawn(self.memfd, self.stub_page)?))
     }
 
@@ -175,8 +263,8 @@ impl Stub {
         }
     }
 
-    /// Seizes a parked stub thread made by [`Context::new_sibling`]; runs on the
-    /// thread that will own it.
+    /// Seizes a parked stub thread (made by [`Context::new_sibling`], or a whole stub
+    /// forked from the template); runs on the thread that will own it.
     fn adopt(process: Arc<StubProcess>, tid: i32, stub_page: u64) -> Result<Stub, PlatformError> {
         let opts = (libc::PTRACE_O_EXITKILL | libc::PTRACE_O_TRACESYSGOOD) as usize;
         sys::ptrace_seize(tid, opts).map_err(ptrace_err("SEIZE"))?;
