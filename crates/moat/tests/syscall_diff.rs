@@ -66,6 +66,7 @@ syscall_tests! {
     cwd,
     cwd_rename,
     dev_files,
+    epoll,
     exec_state,
     execve,
     execve_script,
