@@ -67,6 +67,7 @@ syscall_tests! {
     cwd_rename,
     dev_files,
     epoll,
+    eventfd,
     exec_state,
     execve,
     execve_script,
