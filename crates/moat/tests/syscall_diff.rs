@@ -63,6 +63,7 @@ syscall_tests! {
     chmod_chown_utime,
     clock_time,
     clone_process,
+    credentials,
     cwd,
     cwd_rename,
     dev_files,
