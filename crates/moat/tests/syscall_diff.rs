@@ -105,6 +105,7 @@ syscall_tests! {
     pipe_basic,
     pipe_epipe,
     poll_select,
+    prctl_pdeathsig,
     readlink,
     rename,
     rlimit,
