@@ -127,6 +127,7 @@ syscall_tests! {
     symlink_link,
     sysinfo,
     threads,
+    timers,
     tmp_dir,
     uid_gid,
     umask,
