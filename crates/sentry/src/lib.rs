@@ -90,9 +90,11 @@ impl Kernel {
     pub fn new(config: KernelConfig) -> Result<Kernel, SentryError> {
         let mf = Arc::new(MemoryFile::new()?);
         let platform = Arc::new(platform::ptrace::Ptrace::new(mf.fd())?);
-        Ok(Kernel {
-            k: Arc::new(KernelShared::new(config, mf, platform)),
-        })
+        let k = Arc::new(KernelShared::new(config, mf, platform));
+        // /proc asks the kernel about other processes.
+        let source: std::sync::Weak<dyn fs::proc::ProcSource> = Arc::downgrade(&k) as _;
+        fs::proc::register_source(source);
+        Ok(Kernel { k })
     }
 
     /// Starts a container's first process. Fails (and starts nothing) if the program
@@ -165,6 +167,10 @@ impl Kernel {
                     .take(15)
                     .collect();
             }
+            if let Ok(mut info) = tg.info.lock() {
+                info.cmdline = nul_joined(&argv);
+                info.environ = nul_joined(&envp);
+            }
             let shared = TaskShared::new(pid, Default::default());
             if let Ok(mut t) = tg.tasks.lock() {
                 t.push(shared.clone());
@@ -214,6 +220,16 @@ impl Kernel {
         }
         Ok(Process { k: k.clone(), tg })
     }
+}
+
+/// Strings as /proc/PID/cmdline shows them: each followed by a NUL.
+pub(crate) fn nul_joined(items: &[Vec<u8>]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for i in items {
+        out.extend_from_slice(i);
+        out.push(0);
+    }
+    out
 }
 
 /// Finds `prog` the way runc does: as given if it contains a slash, else on $PATH.

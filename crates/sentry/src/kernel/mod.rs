@@ -8,12 +8,13 @@
 mod exit;
 pub mod futex;
 mod process;
+mod procfs;
 mod sigframe;
 pub mod signal;
 mod task;
 pub mod waiter;
 
-pub use process::{ChildReport, GroupExit, Node, TaskShared, ThreadGroup, Tree};
+pub use process::{ChildReport, GroupExit, Node, ProcInfo, TaskShared, ThreadGroup, Tree};
 pub use sigframe::sigreturn;
 pub use task::{
     default_rlimits, ContextSource, Cred, Rlimits, Task, TaskSeed, VforkDone, RLIM_INFINITY,

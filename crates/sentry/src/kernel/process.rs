@@ -77,6 +77,22 @@ pub struct ThreadGroup {
     pub comm: Mutex<String>,
     /// Set while the group is stopped by a stop signal.
     pub stopped: Mutex<bool>,
+    /// What /proc shows of this process; published by its task threads.
+    pub info: Mutex<ProcInfo>,
+}
+
+/// The parts of a process that /proc shows and only its task threads know.
+#[derive(Default, Clone)]
+pub struct ProcInfo {
+    pub view: Option<Arc<crate::fs::proc::ProcessView>>,
+    /// argv, NUL-separated, as /proc/PID/cmdline shows it.
+    pub cmdline: Vec<u8>,
+    pub environ: Vec<u8>,
+    pub mm: std::sync::Weak<crate::mm::MemoryManager>,
+    pub uid: u32,
+    pub gid: u32,
+    /// When the process started, for /proc/PID/stat's starttime.
+    pub started: Option<std::time::Instant>,
 }
 
 impl ThreadGroup {
@@ -92,6 +108,10 @@ impl ThreadGroup {
             exit_cv: Condvar::new(),
             comm: Mutex::new(String::new()),
             stopped: Mutex::new(false),
+            info: Mutex::new(ProcInfo {
+                started: Some(std::time::Instant::now()),
+                ..Default::default()
+            }),
         })
     }
 

@@ -349,6 +349,7 @@ impl Task {
 
     /// The task loop. Returns when the thread has ended.
     fn run(mut self) {
+        self.publish_proc_view();
         let TaskEnd::Thread(status) = loop {
             if let Some(end) = self.handle_signals() {
                 break end;
@@ -444,6 +445,10 @@ impl Task {
                 Err(e) => format!("-1 {e:?}"),
             };
             tracing::info!(target: "strace", "[{:>4}] {call} = {res}", self.tid());
+        }
+        // Calls that change what /proc shows of this process.
+        if matches!(nr, 59 | 322 | 80 | 81 | 161) {
+            self.publish_proc_view();
         }
         match result {
             Ok(Flow::Return(v)) => self.regs.rax = v,

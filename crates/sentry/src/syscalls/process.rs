@@ -111,6 +111,10 @@ fn register(
         if let (Ok(mut c), Ok(p)) = (tg.comm.lock(), t.tg.comm.lock()) {
             *c = p.clone();
         }
+        if let (Ok(mut c), Ok(p)) = (tg.info.lock(), t.tg.info.lock()) {
+            c.cmdline = p.cmdline.clone();
+            c.environ = p.environ.clone();
+        }
         let mut node = Node::new(tg.clone(), t.pid(), pgid, sid, init);
         node.exit_signal = exit_signal;
         tree.nodes.insert(tid, node);
@@ -351,9 +355,13 @@ pub fn exec(
         gid: t.cred.gid,
         egid: t.cred.egid,
     };
-    loader::load(&mm, &image, interp.as_deref(), &argv, &envp, &path, ids)
-        .map(|img| (img, mm))
-        .and_then(|(img, mm)| finish_exec(t, exe, mm, img))
+    let img = loader::load(&mm, &image, interp.as_deref(), &argv, &envp, &path, ids)?;
+    let flow = finish_exec(t, exe, mm, img)?;
+    if let Ok(mut info) = t.tg.info.lock() {
+        info.cmdline = crate::nul_joined(&argv);
+        info.environ = crate::nul_joined(&envp);
+    }
+    Ok(flow)
 }
 
 /// The rest of execve once the new image is built: from here the old one is gone.
