@@ -313,13 +313,14 @@ fn run(mut cmd: Command) -> Outcome {
     }
 }
 
-/// Sends SIGKILL to the process group we created for one run.
+/// Sends SIGKILL to the process group we created for one run (procps `kill`, or
+/// busybox's when that is missing).
 fn kill_group(pgid: u32) {
-    let _ = Command::new("kill")
-        .args(["-KILL", "--", &format!("-{pgid}")])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status();
+    let group = format!("-{pgid}");
+    let quiet = |cmd: &mut Command| cmd.stdout(Stdio::null()).stderr(Stdio::null()).status();
+    if quiet(Command::new("kill").args(["-KILL", "--", &group])).is_err() {
+        let _ = quiet(Command::new(rootfs::HOST_BUSYBOX).args(["kill", "-9", &group]));
+    }
 }
 
 fn base_env(cmd: &mut Command) {
