@@ -60,6 +60,7 @@ syscall_tests! {
     arch_prctl,
     blocked_calls,
     brk,
+    busybox_tools,
     chmod_chown_utime,
     clock_time,
     clone_process,
