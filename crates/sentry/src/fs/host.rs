@@ -339,6 +339,22 @@ impl Inode for HostDir {
         };
         rustix::fs::renameat_with(self.fd.as_fd(), old, nd.fd.as_fd(), new, flags).map_err(errno)
     }
+    fn exchange(&self, a: &[u8], other: &Arc<dyn Inode>, b: &[u8]) -> Result<(), Errno> {
+        check_name(a)?;
+        check_name(b)?;
+        let od = other
+            .as_any()
+            .downcast_ref::<HostDir>()
+            .ok_or(Errno::EXDEV)?;
+        rustix::fs::renameat_with(
+            self.fd.as_fd(),
+            a,
+            od.fd.as_fd(),
+            b,
+            rustix::fs::RenameFlags::EXCHANGE,
+        )
+        .map_err(errno)
+    }
     fn setattr(&self, attr: &SetAttr) -> Result<(), Errno> {
         let fd = rustix::fs::openat2(
             self.fd.as_fd(),

@@ -412,6 +412,24 @@ impl MemSymlink {
     }
 }
 
+impl MemSymlink {
+    fn adjust_nlink(&self, delta: i64) {
+        if let Ok(mut m) = self.meta.lock() {
+            m.nlink = m.nlink.saturating_add_signed(delta);
+            m.ctime = Timespec::now();
+        }
+    }
+}
+
+impl MemSpecial {
+    fn adjust_nlink(&self, delta: i64) {
+        if let Ok(mut m) = self.meta.lock() {
+            m.nlink = m.nlink.saturating_add_signed(delta);
+            m.ctime = Timespec::now();
+        }
+    }
+}
+
 impl Inode for MemSymlink {
     fn stat(&self) -> Result<Stat, Errno> {
         Ok(lock(&self.meta)?.stat(self.fs.dev, self.ino, self.target.len() as u64))
@@ -752,6 +770,10 @@ fn drop_link(node: &Arc<dyn Inode>) {
         if let Some(u) = l.upper() {
             u.adjust_nlink(-1);
         }
+    } else if let Some(l) = node.as_any().downcast_ref::<MemSymlink>() {
+        l.adjust_nlink(-1);
+    } else if let Some(n) = node.as_any().downcast_ref::<MemSpecial>() {
+        n.adjust_nlink(-1);
     } else if let Some(d) = node.as_any().downcast_ref::<MemDir>() {
         if let Ok(mut s) = d.state.lock() {
             s.removed = true;
@@ -860,9 +882,11 @@ impl Inode for MemDir {
                 return Err(Errno::EXDEV);
             }
             f.adjust_nlink(1);
-        } else if target.as_any().downcast_ref::<MemSymlink>().is_none()
-            && target.as_any().downcast_ref::<MemSpecial>().is_none()
-        {
+        } else if let Some(l) = target.as_any().downcast_ref::<MemSymlink>() {
+            l.adjust_nlink(1);
+        } else if let Some(n) = target.as_any().downcast_ref::<MemSpecial>() {
+            n.adjust_nlink(1);
+        } else {
             return Err(Errno::EXDEV);
         }
         self.add(name, || target.clone()).map(|_| ())
@@ -957,6 +981,13 @@ impl Inode for MemDir {
     fn is_removed(&self) -> bool {
         self.state.lock().map(|s| s.removed).unwrap_or(false)
     }
+    fn exchange(&self, a: &[u8], other: &Arc<dyn Inode>, b: &[u8]) -> Result<(), Errno> {
+        let od = other
+            .as_any()
+            .downcast_ref::<MemDir>()
+            .ok_or(Errno::EXDEV)?;
+        self.exchange_with(a, od, b)
+    }
     fn setattr(&self, a: &SetAttr) -> Result<(), Errno> {
         if a.size.is_some() {
             return Err(Errno::EISDIR);
@@ -969,6 +1000,69 @@ impl Inode for MemDir {
     }
     fn as_any(&self) -> &dyn Any {
         self
+    }
+}
+
+impl MemDir {
+    /// RENAME_EXCHANGE between `a` here and `b` in `other`.
+    fn exchange_with(&self, a: &[u8], other: &MemDir, b: &[u8]) -> Result<(), Errno> {
+        if !Arc::ptr_eq(&self.fs, &other.fs) {
+            return Err(Errno::EXDEV);
+        }
+        if std::ptr::eq(self, other) {
+            let mut st = lock(&self.state)?;
+            let x = self.find(&mut st, a)?.ok_or(Errno::ENOENT)?;
+            let y = self.find(&mut st, b)?.ok_or(Errno::ENOENT)?;
+            unpin(&x);
+            unpin(&y);
+            st.entries.insert(a.to_vec(), Slot::Node(y));
+            st.entries.insert(b.to_vec(), Slot::Node(x));
+            st.meta.ctime = Timespec::now();
+            return Ok(());
+        }
+        let (mut sa, mut sb) = loop {
+            let sa = lock(&self.state)?;
+            match other.state.try_lock() {
+                Ok(sb) => break (sa, sb),
+                Err(std::sync::TryLockError::WouldBlock) => {
+                    drop(sa);
+                    std::thread::yield_now();
+                }
+                Err(std::sync::TryLockError::Poisoned(_)) => return Err(Errno::EIO),
+            }
+        };
+        let x = self.find(&mut sa, a)?.ok_or(Errno::ENOENT)?;
+        let y = other.find(&mut sb, b)?.ok_or(Errno::ENOENT)?;
+        let (xd, yd) = (
+            x.file_type() == FileType::Directory,
+            y.file_type() == FileType::Directory,
+        );
+        if xd != yd {
+            // A directory changes parents: move its ".." link count along.
+            if xd {
+                sa.meta.nlink = sa.meta.nlink.saturating_sub(1);
+                sb.meta.nlink += 1;
+            } else {
+                sb.meta.nlink = sb.meta.nlink.saturating_sub(1);
+                sa.meta.nlink += 1;
+            }
+        }
+        unpin(&x);
+        unpin(&y);
+        let now = Timespec::now();
+        sa.entries.insert(a.to_vec(), Slot::Node(y));
+        sb.entries.insert(b.to_vec(), Slot::Node(x));
+        sa.meta.mtime = now;
+        sa.meta.ctime = now;
+        sb.meta.mtime = now;
+        sb.meta.ctime = now;
+        Ok(())
+    }
+}
+
+fn unpin(node: &Arc<dyn Inode>) {
+    if let Some(l) = node.as_any().downcast_ref::<LowerFile>() {
+        l.unpin_home();
     }
 }
 
@@ -1047,12 +1141,7 @@ pub fn memfd(name: &[u8], uid: u32, gid: u32) -> Result<Arc<crate::vfs::File>, E
         root: inode.clone(),
     });
     let ops = inode.open(libc::O_RDWR as u32)?;
-    let d = Arc::new(Dentry {
-        inode,
-        mount,
-        parent: None,
-        name: label.clone(),
-    });
+    let d = Dentry::new(inode, mount, None, label.clone());
     let shown = format!("/{} (deleted)", String::from_utf8_lossy(&label));
     Ok(File::new(
         ops,

@@ -11,6 +11,7 @@ pub mod epoll;
 pub mod eventfd;
 pub mod host;
 pub mod hostfd;
+pub mod lock;
 pub mod mem;
 pub mod pipe;
 pub mod proc;

@@ -282,7 +282,12 @@ impl Inode for SelfLink {
         (self.meta.dev, 2 + u64::from(self.thread))
     }
     fn readlink(&self, creds: &Creds) -> Result<Vec<u8>, Errno> {
+        // The per-thread caller record is authoritative; without one only a real pid in
+        // the creds will do (never guess: a wrong /proc/self/exe runs the wrong program).
         let pid = caller().map_or(creds.pid, |c| c.pid);
+        if pid <= 0 {
+            return Err(Errno::ENOENT);
+        }
         Ok(pid.to_string().into_bytes())
     }
     fn open(&self, _flags: u32) -> Result<Box<dyn FileOps>, Errno> {
@@ -514,12 +519,12 @@ impl Inode for FdLink {
             readonly: false,
             root: inode.clone(),
         });
-        Some(Arc::new(Dentry {
+        Some(Dentry::new(
             inode,
             mount,
-            parent: None,
-            name: self.file.name().as_bytes().to_vec(),
-        }))
+            None,
+            self.file.name().as_bytes().to_vec(),
+        ))
     }
     fn open(&self, _flags: u32) -> Result<Box<dyn FileOps>, Errno> {
         Err(Errno::ELOOP)

@@ -50,7 +50,7 @@ pub const HANDLERS: &[(u64, Handler, Support, &[Arg])] = &[
     (295, P(sys_preadv), Full, &[Fd, Ptr, Int, Int]),
     (296, P(sys_pwritev), Full, &[Fd, Ptr, Int, Int]),
     (436, P(sys_close_range), Full, &[Int, Int, Hex]),
-    (73, P(sys_flock), Partial("accepted, not enforced"), &[Fd, Hex]),
+    (73, P(sys_flock), Full, &[Fd, Hex]),
     (162, P(sys_sync), Full, &[]),
     (187, P(sys_readahead), Full, &[Fd, Int, Size]),
     (221, P(sys_fadvise64), Full, &[Fd, Int, Int, Int]),
@@ -130,8 +130,9 @@ pub(crate) fn copy_in_partial(t: &Task, addr: u64, buf: &mut [u8]) -> Result<usi
     }
 }
 
-/// The fd table's limit follows RLIMIT_NOFILE.
+/// The fd table's limit follows RLIMIT_NOFILE (and /proc learns who the caller is).
 pub(crate) fn sync_limit(t: &Task) {
+    crate::fs::proc::set_caller(t.pid(), &t.fds, &t.fs.cwd, &t.fs.root, &t.exe);
     t.fds.set_limit(t.rlimits[7].0);
 }
 
@@ -623,6 +624,12 @@ pub fn sys_sendfile(t: &mut Task, a: &Args) -> SysResult {
     if !input.readable() || !output.writable() {
         return Err(Errno::EBADF);
     }
+    // The input must be a file with pages (not a pipe); the output not O_APPEND.
+    if input.file_type() == Some(crate::vfs::FileType::Fifo)
+        || output.flags() & libc::O_APPEND as u32 != 0
+    {
+        return Err(Errno::EINVAL);
+    }
     let at = if off_addr != 0 {
         let v = t.mm().read_u64(off_addr)? as i64;
         Some(offset_arg(v)?)
@@ -655,10 +662,21 @@ pub fn sys_flock(t: &mut Task, a: &Args) -> SysResult {
     const LOCK_EX: u32 = 2;
     const LOCK_NB: u32 = 4;
     const LOCK_UN: u32 = 8;
-    t.fds.get(a.fd(0))?;
-    let op = a.u32(1) & !LOCK_NB;
-    if op != LOCK_SH && op != LOCK_EX && op != LOCK_UN {
-        return Err(Errno::EINVAL);
+    use crate::fs::lock::{queue, try_flock, Op};
+    let f = t.fds.get(a.fd(0))?;
+    let op = match a.u32(1) & !LOCK_NB {
+        LOCK_SH => Op::Shared,
+        LOCK_EX => Op::Exclusive,
+        LOCK_UN => Op::Unlock,
+        _ => return Err(Errno::EINVAL),
+    };
+    if f.is_path() {
+        return Err(Errno::EBADF);
+    }
+    if a.u32(1) & LOCK_NB != 0 {
+        try_flock(&f, op)?;
+    } else {
+        t.block_on(queue(), events::ALL, None, |_| try_flock(&f, op))?;
     }
     Ok(0)
 }
@@ -703,6 +721,9 @@ pub fn sys_fallocate(t: &mut Task, a: &Args) -> SysResult {
     }
     if !f.writable() {
         return Err(Errno::EBADF);
+    }
+    if f.file_type() == Some(crate::vfs::FileType::Fifo) {
+        return Err(Errno::ESPIPE);
     }
     if mode != 0 {
         return Err(Errno::EOPNOTSUPP);
@@ -890,12 +911,10 @@ pub fn sys_poll(t: &mut Task, a: &Args) -> SysResult {
 
 pub fn sys_ppoll(t: &mut Task, a: &Args) -> SysResult {
     let timeout = read_timespec(t, a.addr(2))?;
-    do_poll(
-        t,
-        a.addr(0),
-        a.u64(1) & 0xffff_ffff,
-        deadline_after(timeout),
-    )
+    let deadline = deadline_after(timeout);
+    let r = do_poll(t, a.addr(0), a.u64(1) & 0xffff_ffff, deadline);
+    write_back_timeout(t, a.addr(2), deadline, 1, &r);
+    r
 }
 
 fn do_select(t: &mut Task, nfds: i32, addrs: [u64; 3], deadline: Option<Instant>) -> SysResult {
@@ -973,22 +992,34 @@ pub fn sys_select(t: &mut Task, a: &Args) -> SysResult {
         }
         Some(Duration::new(sec as u64, usec as u32 * 1000))
     };
-    do_select(
-        t,
-        a.i32(0),
-        [a.addr(1), a.addr(2), a.addr(3)],
-        deadline_after(timeout),
-    )
+    let deadline = deadline_after(timeout);
+    let r = do_select(t, a.i32(0), [a.addr(1), a.addr(2), a.addr(3)], deadline);
+    write_back_timeout(t, tv, deadline, 1000, &r);
+    r
+}
+
+/// Linux writes the time left back into select's and ppoll's timeout argument
+/// (`unit`: 1000 for a timeval's microseconds, 1 for a timespec's nanoseconds).
+fn write_back_timeout(t: &Task, addr: u64, deadline: Option<Instant>, unit: u32, r: &SysResult) {
+    let (Some(d), true) = (deadline, addr != 0) else {
+        return;
+    };
+    if !matches!(r, Ok(_)) && !matches!(r, Err(e) if *e == Errno::ERESTARTNOHAND) {
+        return;
+    }
+    let left = d.saturating_duration_since(Instant::now());
+    let _ = t.mm().write_u64(addr, left.as_secs());
+    let _ = t
+        .mm()
+        .write_u64(addr + 8, u64::from(left.subsec_nanos() / unit));
 }
 
 pub fn sys_pselect6(t: &mut Task, a: &Args) -> SysResult {
     let timeout = read_timespec(t, a.addr(4))?;
-    do_select(
-        t,
-        a.i32(0),
-        [a.addr(1), a.addr(2), a.addr(3)],
-        deadline_after(timeout),
-    )
+    let deadline = deadline_after(timeout);
+    let r = do_select(t, a.i32(0), [a.addr(1), a.addr(2), a.addr(3)], deadline);
+    write_back_timeout(t, a.addr(4), deadline, 1, &r);
+    r
 }
 
 // ---------------------------------------------------------------------------------

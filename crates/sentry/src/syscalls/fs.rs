@@ -65,7 +65,7 @@ pub const HANDLERS: &[(u64, Handler, Support, &[Arg])] = &[
     (280, P(sys_utimensat), Full, &[Fd, Path, Ptr, Hex]),
     (316, P(sys_renameat2), Partial("RENAME_EXCHANGE and RENAME_WHITEOUT unsupported"), &[Fd, Path, Fd, Path, Hex]),
     (332, P(sys_statx), Full, &[Fd, Path, Hex, Hex, Ptr]),
-    (437, P(sys_openat2), Partial("RESOLVE_* flags other than NO_SYMLINKS are ignored"), &[Fd, Path, Ptr, Size]),
+    (437, P(sys_openat2), Partial("RESOLVE_CACHED is ignored"), &[Fd, Path, Ptr, Size]),
     (439, P(sys_faccessat2), Full, &[Fd, Path, Int, Hex]),
     (161, P(sys_chroot), Full, &[Path]),
     (188, P(sys_setxattr), Partial("no extended attributes are stored"), &[Path, Ptr, Ptr, Size, Hex]),
@@ -196,12 +196,49 @@ pub fn sys_openat2(t: &mut Task, a: &Args) -> SysResult {
     {
         return Err(Errno::EINVAL);
     }
-    const RESOLVE_NO_SYMLINKS: u64 = 0x04;
-    let mut flags = flags as u32;
-    if resolve & RESOLVE_NO_SYMLINKS != 0 {
-        flags |= libc::O_NOFOLLOW as u32;
+    const NO_XDEV: u64 = 0x01;
+    const NO_MAGICLINKS: u64 = 0x02;
+    const NO_SYMLINKS: u64 = 0x04;
+    const BENEATH: u64 = 0x08;
+    const IN_ROOT: u64 = 0x10;
+    const CACHED: u64 = 0x20;
+    if resolve & BENEATH != 0 && resolve & IN_ROOT != 0 {
+        return Err(Errno::EINVAL);
     }
-    do_open(t, a.fd(0), a.addr(1), flags, mode as u32)
+    let flags = flags as u32;
+    if resolve & CACHED != 0 && flags & (libc::O_CREAT | libc::O_TRUNC) as u32 != 0 {
+        return Err(Errno::EAGAIN);
+    }
+    let path = path_arg(t, a.addr(1), false)?;
+    let dirfd = a.fd(0);
+    // BENEATH and IN_ROOT are relative to the dirfd even for absolute paths.
+    let start = if resolve & (BENEATH | IN_ROOT) != 0 && dirfd != AT_FDCWD {
+        let f = t.fds.get(dirfd)?;
+        let d = f.dentry().ok_or(Errno::ENOTDIR)?.clone();
+        if d.inode.file_type() != FileType::Directory {
+            return Err(Errno::ENOTDIR);
+        }
+        Some(d)
+    } else {
+        start_dir(t, dirfd, &path)?
+    };
+    let r = crate::vfs::Resolve {
+        beneath: (resolve & BENEATH != 0).then(|| t.fs.cwd.clone()),
+        no_symlinks: resolve & NO_SYMLINKS != 0,
+        no_magiclinks: resolve & NO_MAGICLINKS != 0,
+        no_xdev: resolve & NO_XDEV != 0,
+    };
+    let c = creds(t);
+    let file = t.fs.open_resolve(
+        &c,
+        start.as_ref(),
+        &path,
+        flags | crate::vfs::oflags::LARGEFILE,
+        mode as u32,
+        r,
+        resolve & IN_ROOT != 0,
+    )?;
+    Ok(install(t, file, flags & libc::O_CLOEXEC as u32 != 0)? as u64)
 }
 
 // ---------------------------------------------------------------------------------
@@ -678,6 +715,7 @@ fn owner_attr(uid: u32, gid: u32) -> SetAttr {
     SetAttr {
         uid: id(uid),
         gid: id(gid),
+        kill_suid: true,
         ..SetAttr::default()
     }
 }

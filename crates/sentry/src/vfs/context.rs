@@ -4,7 +4,7 @@
 use super::dentry::{Dentry, MountTable};
 use super::file::{File, FileOps};
 use super::inode::{FileType, NewAttr, SetAttr, Stat};
-use super::path::{Creds, Lookup, Walker};
+use super::path::{Creds, Lookup, Resolve, Walker};
 use super::perm::{self, MAY_EXEC, MAY_READ, MAY_WRITE};
 use crate::fs::{dev, host::HostDir, mem::MemDir, mem::MemFs, proc};
 use abi::Errno;
@@ -121,6 +121,33 @@ impl FsContext {
         self.open_with(&mut w, &start, path, flags, mode)
     }
 
+    /// openat2(2): open with RESOLVE_* restrictions; `in_root` treats the start
+    /// directory as the root (RESOLVE_IN_ROOT).
+    #[allow(clippy::too_many_arguments)]
+    pub fn open_resolve(
+        &self,
+        creds: &Creds,
+        start: Option<&Arc<Dentry>>,
+        path: &[u8],
+        flags: u32,
+        mode: u32,
+        mut resolve: Resolve,
+        in_root: bool,
+    ) -> Result<Arc<File>, Errno> {
+        let start = start.unwrap_or(&self.cwd).clone();
+        let root = if in_root {
+            start.clone()
+        } else {
+            self.root.clone()
+        };
+        if resolve.beneath.is_some() {
+            resolve.beneath = Some(start.clone());
+        }
+        let mut w = Walker::new(&root, &self.mounts, creds);
+        w.resolve = resolve;
+        self.open_with(&mut w, &start, path, flags, mode)
+    }
+
     fn open_with(
         &self,
         w: &mut Walker<'_>,
@@ -181,12 +208,13 @@ impl FsContext {
                         .parent
                         .inode
                         .create(&lk.name, self.new_attr(w.creds, mode))?;
-                    let d = Arc::new(Dentry {
+                    let d = Dentry::new(
                         inode,
-                        mount: lk.parent.mount.clone(),
-                        parent: Some(lk.parent.clone()),
-                        name: lk.name.clone(),
-                    });
+                        lk.parent.mount.clone(),
+                        Some(lk.parent.clone()),
+                        lk.name.clone(),
+                    );
+                    lk.parent.cache_child(&lk.name, &d);
                     // A file just created opens whatever its mode says.
                     return self.finish_open(d, flags & !O::TRUNC);
                 }
@@ -313,7 +341,9 @@ impl FsContext {
             uid: creds.uid,
             gid: creds.gid,
         };
-        lk.parent.inode.mknod(&lk.name, attr, rdev)
+        lk.parent.inode.mknod(&lk.name, attr, rdev)?;
+        lk.parent.forget_child(&lk.name);
+        Ok(())
     }
 
     /// EEXIST before EROFS before EACCES, as Linux orders them for creation.
@@ -379,7 +409,9 @@ impl FsContext {
         if src.inode.file_type() == FileType::Directory {
             return Err(Errno::EPERM);
         }
-        lk.parent.inode.link(&lk.name, &src.inode)
+        lk.parent.inode.link(&lk.name, &src.inode)?;
+        lk.parent.forget_child(&lk.name);
+        Ok(())
     }
 
     /// unlink(2) (`dir` false) and rmdir(2) (`dir` true).
@@ -424,8 +456,12 @@ impl FsContext {
         if lk.parent.mount.readonly {
             return Err(Errno::EROFS);
         }
-        perm::check(&lk.parent.inode.stat()?, creds, MAY_WRITE | MAY_EXEC)?;
-        lk.parent.inode.unlink(&lk.name, dir)
+        let dir_st = lk.parent.inode.stat()?;
+        perm::check(&dir_st, creds, MAY_WRITE | MAY_EXEC)?;
+        perm::sticky(&dir_st, &child.inode.stat()?, creds)?;
+        lk.parent.inode.unlink(&lk.name, dir)?;
+        lk.parent.forget_child(&lk.name);
+        Ok(())
     }
 
     /// rename(2)/renameat2(2). `flags`: RENAME_NOREPLACE only (others EINVAL).
@@ -440,7 +476,8 @@ impl FsContext {
         flags: u32,
     ) -> Result<(), Errno> {
         const NOREPLACE: u32 = 1;
-        if flags & !NOREPLACE != 0 {
+        const EXCHANGE: u32 = 2;
+        if flags & !(NOREPLACE | EXCHANGE) != 0 || flags == NOREPLACE | EXCHANGE {
             return Err(Errno::EINVAL);
         }
         let src_lk = self.parent(creds, old_start, old)?;
@@ -469,9 +506,12 @@ impl FsContext {
         }
         let dst = match w.child(&dst_lk.parent, &dst_lk.name) {
             Ok(d) => Some(d),
-            Err(e) if e == Errno::ENOENT => None,
+            Err(e) if e == Errno::ENOENT && flags & EXCHANGE == 0 => None,
             Err(e) => return Err(e),
         };
+        if flags & EXCHANGE != 0 {
+            return self.exchange(creds, &src_lk, &src, &dst_lk, dst.as_ref());
+        }
         if let Some(d) = &dst {
             if d.mount.id != dst_lk.parent.mount.id {
                 return Err(Errno::EBUSY);
@@ -487,7 +527,7 @@ impl FsContext {
                 if c.same(&src) {
                     return Err(Errno::EINVAL);
                 }
-                cur = c.parent.clone();
+                cur = c.parent();
             }
         }
         if let Some(d) = &dst {
@@ -497,20 +537,69 @@ impl FsContext {
                 if c.same(d) {
                     return Err(Errno::ENOTEMPTY);
                 }
-                cur = c.parent.clone();
+                cur = c.parent();
             }
         }
         if src_lk.parent.mount.readonly {
             return Err(Errno::EROFS);
         }
-        perm::check(&src_lk.parent.inode.stat()?, creds, MAY_WRITE | MAY_EXEC)?;
-        perm::check(&dst_lk.parent.inode.stat()?, creds, MAY_WRITE | MAY_EXEC)?;
+        let (src_dir_st, dst_dir_st) = (src_lk.parent.inode.stat()?, dst_lk.parent.inode.stat()?);
+        perm::check(&src_dir_st, creds, MAY_WRITE | MAY_EXEC)?;
+        perm::check(&dst_dir_st, creds, MAY_WRITE | MAY_EXEC)?;
+        perm::sticky(&src_dir_st, &src.inode.stat()?, creds)?;
+        if let Some(d) = &dst {
+            perm::sticky(&dst_dir_st, &d.inode.stat()?, creds)?;
+        }
         src_lk.parent.inode.rename(
             &src_lk.name,
             &dst_lk.parent.inode,
             &dst_lk.name,
             flags & NOREPLACE != 0,
-        )
+        )?;
+        Dentry::moved(&src_lk.parent, &src_lk.name, &dst_lk.parent, &dst_lk.name);
+        Ok(())
+    }
+
+    /// The RENAME_EXCHANGE half of rename: both names exist and swap.
+    fn exchange(
+        &self,
+        creds: &Creds,
+        a_lk: &Lookup,
+        a: &Arc<Dentry>,
+        b_lk: &Lookup,
+        b: Option<&Arc<Dentry>>,
+    ) -> Result<(), Errno> {
+        let b = b.ok_or(Errno::ENOENT)?;
+        let b_dir = b.inode.file_type() == FileType::Directory;
+        if !b_dir && (a_lk.trailing_slash || b_lk.trailing_slash) {
+            return Err(Errno::ENOTDIR);
+        }
+        if b.mount.id != b_lk.parent.mount.id {
+            return Err(Errno::EBUSY);
+        }
+        if a.same(b) {
+            return Ok(());
+        }
+        // Neither may be an ancestor of the other's new place.
+        for (moving, into) in [(a, &b_lk.parent), (b, &a_lk.parent)] {
+            let mut cur = Some(into.clone());
+            while let Some(c) = cur {
+                if c.same(moving) {
+                    return Err(Errno::EINVAL);
+                }
+                cur = c.parent();
+            }
+        }
+        if a_lk.parent.mount.readonly {
+            return Err(Errno::EROFS);
+        }
+        perm::check(&a_lk.parent.inode.stat()?, creds, MAY_WRITE | MAY_EXEC)?;
+        perm::check(&b_lk.parent.inode.stat()?, creds, MAY_WRITE | MAY_EXEC)?;
+        a_lk.parent
+            .inode
+            .exchange(&a_lk.name, &b_lk.parent.inode, &b_lk.name)?;
+        Dentry::exchanged(&a_lk.parent, &a_lk.name, &b_lk.parent, &b_lk.name);
+        Ok(())
     }
 
     /// readlink(2)/readlinkat(2).
@@ -602,11 +691,34 @@ pub fn setattr_checked(d: &Dentry, creds: &Creds, attr: &SetAttr) -> Result<(), 
     if attr.size.is_some() {
         perm::check(&st, creds, MAY_WRITE)?;
     }
-    if (attr.mode.is_some() || attr.uid.is_some() || attr.gid.is_some())
-        && creds.uid != 0
-        && creds.uid != st.uid
-    {
-        return Err(Errno::EPERM);
+    if creds.uid != 0 {
+        let owner = creds.uid == st.uid;
+        // Only the owner changes the mode or group (to one of its groups); nobody but
+        // root gives a file away.
+        if attr.mode.is_some() && !owner {
+            return Err(Errno::EPERM);
+        }
+        if attr.uid.is_some_and(|u| u != st.uid || !owner) {
+            return Err(Errno::EPERM);
+        }
+        if attr.gid.is_some_and(|g| {
+            !owner || (g != st.gid && g != creds.gid && !creds.groups.contains(&g))
+        }) {
+            return Err(Errno::EPERM);
+        }
+    }
+    if attr.kill_suid && st.file_type() != Some(FileType::Directory) && attr.mode.is_none() {
+        let mut kill = 0o4000;
+        if st.mode & 0o010 != 0 {
+            kill |= 0o2000;
+        }
+        if st.mode & kill != 0 {
+            let a = SetAttr {
+                mode: Some(st.mode & 0o7777 & !kill),
+                ..*attr
+            };
+            return d.inode.setattr(&a);
+        }
     }
     d.inode.setattr(attr)
 }
@@ -728,7 +840,14 @@ impl Executable {
 /// Opens `path` (relative to cwd) for execution: ENOENT, EACCES (not a regular file or
 /// no exec permission), ENOTDIR, ELOOP...
 pub fn open_executable(fs: &FsContext, path: &[u8]) -> Result<Executable, Errno> {
-    let creds = Creds::root();
+    open_executable_as(fs, &Creds::root(), path)
+}
+
+/// `open_executable` with the caller's identity: search and exec permission are
+/// checked for `creds` (execve of a mode-0700 root binary by a user is EACCES), and
+/// /proc/self means the caller.
+pub fn open_executable_as(fs: &FsContext, creds: &Creds, path: &[u8]) -> Result<Executable, Errno> {
+    let creds = creds.clone();
     let d = fs.lookup(&creds, None, path, true)?;
     if d.inode.file_type() != FileType::Regular {
         return Err(Errno::EACCES);

@@ -1,9 +1,10 @@
 //! Dentries (an inode seen at a place in the tree) and mounts.
 //!
-//! A `Dentry` is made by each path walk and is immutable: it records the inode, the
-//! mount it was reached through and its parent dentry (for "..", getcwd and
-//! /proc/PID/maps names). Nothing caches dentries, so a rename never has to fix any up;
-//! a directory renamed under a process's cwd keeps the old name in getcwd.
+//! A `Dentry` records an inode, the mount it was reached through, and its parent and
+//! name (for "..", getcwd and /proc/PID/maps names). Each dentry caches its live
+//! children weakly, so while anything uses a dentry (a cwd, an open file, a walk in
+//! progress) every walk to that place finds the same one; renames and unlinks done
+//! through the VFS update the cache, so a renamed cwd reports its new path.
 //!
 //! A mount is attached to a *name in a directory*: the key is the parent directory's
 //! identity (mount id, st_dev, st_ino) and the child's name. The walk consults the
@@ -12,7 +13,7 @@
 use super::inode::Inode;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock, Weak};
 
 /// One mounted filesystem.
 pub struct Mount {
@@ -25,20 +26,44 @@ pub struct Mount {
 pub struct Dentry {
     pub inode: Arc<dyn Inode>,
     pub mount: Arc<Mount>,
-    /// None only for the root of the whole tree.
-    pub parent: Option<Arc<Dentry>>,
-    pub name: Vec<u8>,
+    /// Parent and name: change when a rename moves this dentry.
+    loc: Mutex<Loc>,
+    /// Live children by name (weak: a dentry lives only while something uses it).
+    children: Mutex<HashMap<Vec<u8>, Weak<Dentry>>>,
+}
+
+struct Loc {
+    /// None only for the root of the whole tree (and detached dentries).
+    parent: Option<Arc<Dentry>>,
+    name: Vec<u8>,
 }
 
 impl Dentry {
+    pub fn new(
+        inode: Arc<dyn Inode>,
+        mount: Arc<Mount>,
+        parent: Option<Arc<Dentry>>,
+        name: Vec<u8>,
+    ) -> Arc<Dentry> {
+        Arc::new(Dentry {
+            inode,
+            mount,
+            loc: Mutex::new(Loc { parent, name }),
+            children: Mutex::new(HashMap::new()),
+        })
+    }
+
     /// The root dentry of a tree whose top mount is `mount`.
     pub fn root_of(mount: Arc<Mount>) -> Arc<Dentry> {
-        Arc::new(Dentry {
-            inode: mount.root.clone(),
-            mount,
-            parent: None,
-            name: Vec::new(),
-        })
+        Dentry::new(mount.root.clone(), mount, None, Vec::new())
+    }
+
+    pub fn parent(&self) -> Option<Arc<Dentry>> {
+        self.loc.lock().ok().and_then(|l| l.parent.clone())
+    }
+
+    pub fn name(&self) -> Vec<u8> {
+        self.loc.lock().map(|l| l.name.clone()).unwrap_or_default()
     }
 
     /// Whether two dentries name the same object through the same mount.
@@ -46,18 +71,84 @@ impl Dentry {
         self.mount.id == other.mount.id && self.inode.id() == other.inode.id()
     }
 
+    /// The live child dentry called `name`, if one is cached.
+    pub fn cached_child(&self, name: &[u8]) -> Option<Arc<Dentry>> {
+        self.children.lock().ok()?.get(name)?.upgrade()
+    }
+
+    /// Caches `child` as `name` (dead entries are swept as the map grows).
+    pub fn cache_child(&self, name: &[u8], child: &Arc<Dentry>) {
+        if let Ok(mut c) = self.children.lock() {
+            if c.len() >= 64 && c.len().is_power_of_two() {
+                c.retain(|_, w| w.strong_count() > 0);
+            }
+            c.insert(name.to_vec(), Arc::downgrade(child));
+        }
+    }
+
+    /// Forgets the child `name` (it was removed or replaced).
+    pub fn forget_child(&self, name: &[u8]) {
+        if let Ok(mut c) = self.children.lock() {
+            c.remove(name);
+        }
+    }
+
+    /// Records a rename: the child `old` of `from` is now `new` in `to`.
+    pub fn moved(from: &Arc<Dentry>, old: &[u8], to: &Arc<Dentry>, new: &[u8]) {
+        let child = from
+            .children
+            .lock()
+            .ok()
+            .and_then(|mut c| c.remove(old))
+            .and_then(|w| w.upgrade());
+        to.forget_child(new);
+        if let Some(d) = child {
+            if let Ok(mut l) = d.loc.lock() {
+                l.parent = Some(to.clone());
+                l.name = new.to_vec();
+            }
+            to.cache_child(new, &d);
+        }
+    }
+
+    /// Records an exchange: `a` in `da` and `b` in `db` swapped places.
+    pub fn exchanged(da: &Arc<Dentry>, a: &[u8], db: &Arc<Dentry>, b: &[u8]) {
+        let take = |d: &Arc<Dentry>, n: &[u8]| {
+            d.children
+                .lock()
+                .ok()
+                .and_then(|mut c| c.remove(n))
+                .and_then(|w| w.upgrade())
+        };
+        let (x, y) = (take(da, a), take(db, b));
+        for (d, parent, name) in [(x, db, b), (y, da, a)] {
+            if let Some(d) = d {
+                if let Ok(mut l) = d.loc.lock() {
+                    l.parent = Some(parent.clone());
+                    l.name = name.to_vec();
+                }
+                parent.cache_child(name, &d);
+            }
+        }
+    }
+
     /// The absolute path from the tree's root (or from `stop`, if met on the way up).
     pub fn path_from(&self, stop: Option<&Dentry>) -> Vec<u8> {
-        let mut names: Vec<&[u8]> = Vec::new();
-        let mut cur = self;
+        let mut names: Vec<Vec<u8>> = Vec::new();
+        let mut cur: Option<Arc<Dentry>> = None;
         loop {
-            if stop.is_some_and(|s| s.same(cur)) {
+            let d: &Dentry = cur.as_deref().unwrap_or(self);
+            if stop.is_some_and(|s| s.same(d)) {
                 break;
             }
-            match &cur.parent {
+            let (parent, name) = match d.loc.lock() {
+                Ok(l) => (l.parent.clone(), l.name.clone()),
+                Err(_) => break,
+            };
+            match parent {
                 Some(p) => {
-                    names.push(&cur.name);
-                    cur = p;
+                    names.push(name);
+                    cur = Some(p);
                 }
                 None => break,
             }

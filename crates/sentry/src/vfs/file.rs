@@ -168,9 +168,24 @@ pub struct File {
     /// getdents64's listing, taken at the first call and after rewinding.
     dir_cache: Mutex<Option<Vec<DirEntry>>>,
     name: String,
+    /// Set once flock was used, so closing releases the locks.
+    flocked: std::sync::atomic::AtomicBool,
+}
+
+impl Drop for File {
+    fn drop(&mut self) {
+        if *self.flocked.get_mut() {
+            crate::fs::lock::release(self);
+        }
+    }
 }
 
 impl File {
+    /// Records that flock was used on this description.
+    pub fn mark_flocked(&self) {
+        self.flocked.store(true, Ordering::Relaxed);
+    }
+
     pub fn new(
         ops: Box<dyn FileOps>,
         dentry: Option<Arc<Dentry>>,
@@ -184,6 +199,7 @@ impl File {
             pos: Mutex::new(0),
             dir_cache: Mutex::new(None),
             name,
+            flocked: std::sync::atomic::AtomicBool::new(false),
         })
     }
 
@@ -532,7 +548,7 @@ impl File {
                 ino,
                 kind: FileType::Directory,
             });
-            let pino = d.parent.as_ref().map_or(ino, |p| p.inode.id().1);
+            let pino = d.parent().map_or(ino, |p| p.inode.id().1);
             list.push(DirEntry {
                 name: b"..".to_vec(),
                 ino: pino,

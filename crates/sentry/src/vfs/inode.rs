@@ -130,6 +130,8 @@ pub struct SetAttr {
     pub size: Option<u64>,
     pub atime: Option<Timespec>,
     pub mtime: Option<Timespec>,
+    /// chown: clear set-user-ID (and set-group-ID with group exec) on non-directories.
+    pub kill_suid: bool,
 }
 
 /// Who creates a new object: its owner and initial permission bits (umask applied).
@@ -211,6 +213,11 @@ pub trait Inode: Send + Sync + Any {
         _noreplace: bool,
     ) -> Result<(), Errno> {
         Err(Errno::ENOTDIR)
+    }
+
+    /// RENAME_EXCHANGE: swaps `a` in this directory with `b` in `other` (both exist).
+    fn exchange(&self, _a: &[u8], _other: &Arc<dyn Inode>, _b: &[u8]) -> Result<(), Errno> {
+        Err(Errno::EINVAL)
     }
 
     fn setattr(&self, _attr: &SetAttr) -> Result<(), Errno> {

@@ -11,14 +11,14 @@ mod path;
 pub mod perm;
 
 pub use context::{
-    new_container_fs, oflags, open_executable, setattr_checked as inode_setattr, ExecKey,
-    Executable, FsContext,
+    new_container_fs, oflags, open_executable, open_executable_as,
+    setattr_checked as inode_setattr, ExecKey, Executable, FsContext,
 };
 pub use dentry::{Dentry, Mount, MountTable};
 pub use fd_table::{FdTable, DEFAULT_NOFILE};
 pub use file::{File, FileOps, IoctlCtx};
 pub use inode::{DirEntry, FileType, Inode, NewAttr, SetAttr, Stat, Timespec};
-pub use path::{Creds, Lookup, Walker};
+pub use path::{Creds, Lookup, Resolve, Walker};
 
 /// Longest path the application may pass (PATH_MAX, counting the NUL).
 pub const PATH_MAX: usize = 4096;

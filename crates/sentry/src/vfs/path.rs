@@ -15,7 +15,8 @@ pub struct Creds {
     pub uid: u32,
     pub gid: u32,
     pub groups: Vec<u32>,
-    /// The calling thread group, for /proc/self.
+    /// The calling thread group, for /proc/self (0: not known, e.g. inside execve
+    /// before the task's first path call; /proc/self is then absent).
     pub pid: i32,
 }
 
@@ -25,7 +26,7 @@ impl Creds {
             uid: 0,
             gid: 0,
             groups: Vec::new(),
-            pid: 1,
+            pid: 0,
         }
     }
 }
@@ -47,11 +48,26 @@ impl Lookup {
     }
 }
 
+/// openat2's RESOLVE_* restrictions on a walk.
+#[derive(Clone, Default)]
+pub struct Resolve {
+    /// RESOLVE_BENEATH: never leave this directory (absolute paths, "..", absolute
+    /// symlinks give EXDEV).
+    pub beneath: Option<Arc<Dentry>>,
+    /// RESOLVE_NO_SYMLINKS: any symlink gives ELOOP.
+    pub no_symlinks: bool,
+    /// RESOLVE_NO_MAGICLINKS: /proc magic links give ELOOP.
+    pub no_magiclinks: bool,
+    /// RESOLVE_NO_XDEV: crossing a mount gives EXDEV.
+    pub no_xdev: bool,
+}
+
 /// One path resolution (the symlink budget is per walk).
 pub struct Walker<'a> {
     pub root: &'a Arc<Dentry>,
     pub mounts: &'a MountTable,
     pub creds: &'a Creds,
+    pub resolve: Resolve,
     links: u32,
 }
 
@@ -61,6 +77,7 @@ impl<'a> Walker<'a> {
             root,
             mounts,
             creds,
+            resolve: Resolve::default(),
             links: 0,
         }
     }
@@ -75,6 +92,9 @@ impl<'a> Walker<'a> {
     ) -> Result<Arc<Dentry>, Errno> {
         if path.is_empty() {
             return Err(Errno::ENOENT);
+        }
+        if path[0] == b'/' && self.resolve.beneath.is_some() {
+            return Err(Errno::EXDEV);
         }
         let mut cur = if path[0] == b'/' {
             self.root.clone()
@@ -134,21 +154,22 @@ impl<'a> Walker<'a> {
 
     /// Looks `name` up in the directory `parent` (mounts first), without following.
     pub fn child(&self, parent: &Arc<Dentry>, name: &[u8]) -> Result<Arc<Dentry>, Errno> {
-        if let Some(m) = self.mounts.lookup(parent, name) {
-            return Ok(Arc::new(Dentry {
-                inode: m.root.clone(),
-                mount: m,
-                parent: Some(parent.clone()),
-                name: name.to_vec(),
-            }));
+        if let Some(d) = parent.cached_child(name) {
+            return Ok(d);
         }
-        let inode = parent.inode.lookup(name)?;
-        Ok(Arc::new(Dentry {
-            inode,
-            mount: parent.mount.clone(),
-            parent: Some(parent.clone()),
-            name: name.to_vec(),
-        }))
+        let d = if let Some(m) = self.mounts.lookup(parent, name) {
+            Dentry::new(m.root.clone(), m, Some(parent.clone()), name.to_vec())
+        } else {
+            let inode = parent.inode.lookup(name)?;
+            Dentry::new(
+                inode,
+                parent.mount.clone(),
+                Some(parent.clone()),
+                name.to_vec(),
+            )
+        };
+        parent.cache_child(name, &d);
+        Ok(d)
     }
 
     /// Counts one symlink traversal done by the caller; ELOOP past the limit.
@@ -169,14 +190,24 @@ impl<'a> Walker<'a> {
         if self.links > MAX_SYMLINKS {
             return Err(Errno::ELOOP);
         }
+        if self.resolve.no_symlinks {
+            return Err(Errno::ELOOP);
+        }
         if let Some(target) = d.inode.magic_link() {
+            if self.resolve.no_magiclinks || self.resolve.beneath.is_some() {
+                return Err(if self.resolve.beneath.is_some() {
+                    Errno::EXDEV
+                } else {
+                    Errno::ELOOP
+                });
+            }
             return Ok(target);
         }
         let target = d.inode.readlink(self.creds)?;
         if target.is_empty() {
             return Err(Errno::ENOENT);
         }
-        let base = d.parent.clone().unwrap_or_else(|| self.root.clone());
+        let base = d.parent().unwrap_or_else(|| self.root.clone());
         self.walk(&base, &target, true)
     }
 
@@ -192,9 +223,19 @@ impl<'a> Walker<'a> {
             return Ok(cur);
         }
         if comp == b".." {
-            return Ok(self.parent_of(&cur));
+            if self.resolve.beneath.as_ref().is_some_and(|b| b.same(&cur)) {
+                return Err(Errno::EXDEV);
+            }
+            let up = self.parent_of(&cur);
+            if self.resolve.no_xdev && up.mount.id != cur.mount.id {
+                return Err(Errno::EXDEV);
+            }
+            return Ok(up);
         }
         let next = self.child(&cur, comp)?;
+        if self.resolve.no_xdev && next.mount.id != cur.mount.id {
+            return Err(Errno::EXDEV);
+        }
         if follow {
             self.follow(next)
         } else {
@@ -207,7 +248,7 @@ impl<'a> Walker<'a> {
         if d.same(self.root) {
             return d.clone();
         }
-        d.parent.clone().unwrap_or_else(|| d.clone())
+        d.parent().unwrap_or_else(|| d.clone())
     }
 
     fn may_search(&self, dir: &Dentry) -> Result<(), Errno> {

@@ -34,6 +34,15 @@ pub fn check(st: &Stat, creds: &Creds, mask: u32) -> Result<(), Errno> {
     }
 }
 
+/// The sticky-directory rule: in a directory with S_ISVTX only the owner of an entry
+/// (or of the directory, or root) may remove or rename it.
+pub fn sticky(dir: &Stat, victim: &Stat, creds: &Creds) -> Result<(), Errno> {
+    if dir.mode & 0o1000 != 0 && creds.uid != 0 && creds.uid != victim.uid && creds.uid != dir.uid {
+        return Err(Errno::EPERM);
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -329,3 +329,61 @@ fn fd_table_lowest_free_and_limit() {
     child.close_on_exec();
     assert!(child.get(3).is_err() && t.get(3).is_ok());
 }
+
+#[test]
+fn renames_move_live_dentries_and_exchange_swaps() {
+    let host = host_tree();
+    let mut fs = new_container_fs(host.fd(), true, Vec::new()).unwrap();
+    let c = Creds::root();
+    fs.mkdir(&c, None, b"/d/in", 0o755).unwrap();
+    fs.chdir(&c, b"/d/in").unwrap();
+    fs.rename(&c, None, b"/d", None, b"/moved", 0).unwrap();
+    assert_eq!(
+        fs.cwd_path(),
+        b"/moved/in",
+        "cwd follows its parent's rename"
+    );
+    fs.rename(&c, None, b"/moved/in", None, b"/in2", 0).unwrap();
+    assert_eq!(fs.cwd_path(), b"/in2");
+    // Exchange a file and a directory.
+    write_file(&fs, "/f", libc::O_CREAT as u32, b"file").unwrap();
+    fs.rename(&c, None, b"/f", None, b"/in2", 2).unwrap();
+    assert_eq!(read_all(&fs, "/in2").unwrap(), b"file");
+    assert_eq!(
+        fs.stat(&c, None, b"/f", true).unwrap().file_type(),
+        Some(FileType::Directory)
+    );
+    assert_eq!(
+        fs.cwd_path(),
+        b"/f",
+        "the exchanged directory keeps being the cwd"
+    );
+    assert_eq!(
+        fs.rename(&c, None, b"/f", None, b"/none", 2),
+        Err(Errno::ENOENT)
+    );
+    assert_eq!(
+        fs.rename(&c, None, b"/f", None, b"/in2", 3),
+        Err(Errno::EINVAL)
+    );
+    // Removing the cwd is seen.
+    fs.chdir(&c, b"/").unwrap();
+    assert_eq!(fs.cwd_path(), b"/");
+}
+
+#[test]
+fn flock_conflicts_between_descriptions() {
+    use crate::fs::lock::{try_flock, Op};
+    let host = host_tree();
+    let fs = new_container_fs(host.fd(), true, Vec::new()).unwrap();
+    let a = fs.open(&Creds::root(), None, b"/a", O::RDONLY, 0).unwrap();
+    let b = fs.open(&Creds::root(), None, b"/a", O::RDONLY, 0).unwrap();
+    try_flock(&a, Op::Shared).unwrap();
+    try_flock(&b, Op::Shared).unwrap();
+    assert_eq!(try_flock(&b, Op::Exclusive), Err(Errno::EAGAIN));
+    try_flock(&a, Op::Unlock).unwrap();
+    try_flock(&b, Op::Exclusive).unwrap();
+    assert_eq!(try_flock(&a, Op::Shared), Err(Errno::EAGAIN));
+    drop(b);
+    try_flock(&a, Op::Exclusive).unwrap();
+}
