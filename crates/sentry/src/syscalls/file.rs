@@ -1004,7 +1004,7 @@ fn write_back_timeout(t: &Task, addr: u64, deadline: Option<Instant>, unit: u32,
     let (Some(d), true) = (deadline, addr != 0) else {
         return;
     };
-    if !matches!(r, Ok(_)) && !matches!(r, Err(e) if *e == Errno::ERESTARTNOHAND) {
+    if !r.is_ok() && !matches!(r, Err(e) if *e == Errno::ERESTARTNOHAND) {
         return;
     }
     let left = d.saturating_duration_since(Instant::now());
