@@ -24,6 +24,8 @@
 //! * `MOAT_SYSCALL_STRICT=1` ignores known_failures.txt: every difference fails.
 //! * `MOAT_SYSCALL_HOST_ONLY=1` skips the moat run (to validate a new test on the host).
 //! * `MOAT_SYSCALL_TIMEOUT=<seconds>` changes the per-run timeout (default 20).
+//! * `MOAT_SYSCALL_STRACE=1` runs moat with `--strace` and shows more of its stderr on a
+//!   failure.
 //!
 //! Needs root (for chroot and mknod), gcc with static glibc, and busybox-static.
 
@@ -170,6 +172,12 @@ fn timeout() -> Duration {
         .and_then(|s| s.parse::<u64>().ok())
         .unwrap_or(20);
     Duration::from_secs(secs)
+}
+
+/// `MOAT_SYSCALL_STRACE=1` runs moat with `--strace`; the end of the trace is shown
+/// with a failure.
+fn strace() -> bool {
+    std::env::var_os("MOAT_SYSCALL_STRACE").is_some_and(|v| !v.is_empty() && v != "0")
 }
 
 fn host_only() -> bool {
@@ -354,8 +362,11 @@ fn run_on_host(root: &Path, name: &str) -> Outcome {
 fn run_in_moat(root: &Path, name: &str) -> Outcome {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_moat"));
     base_env(&mut cmd);
-    cmd.arg("do")
-        .arg("--rootfs")
+    cmd.arg("do");
+    if strace() {
+        cmd.arg("--strace");
+    }
+    cmd.arg("--rootfs")
         .arg(root)
         .arg("--")
         .arg(format!("/{name}"));
@@ -497,10 +508,11 @@ fn check_program(name: &str) {
     }
     let mut report: Vec<String> = broken.iter().chain(&differences).cloned().collect();
     if let Some(moat) = &moat {
+        let lines = if strace() { 80 } else { 30 };
         if !report.is_empty() && !moat.stderr.trim().is_empty() {
             report.push(format!(
-                "moat stderr (last 30 lines):\n{}",
-                tail(&moat.stderr, 30)
+                "moat stderr (last {lines} lines):\n{}",
+                tail(&moat.stderr, lines)
             ));
         }
     }
