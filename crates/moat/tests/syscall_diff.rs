@@ -36,6 +36,7 @@ use std::collections::BTreeSet;
 use std::fmt;
 use std::fs;
 use std::io::Read;
+use std::os::fd::{FromRawFd, OwnedFd, RawFd};
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -92,6 +93,7 @@ syscall_tests! {
     garbage_syscall_numbers,
     getdents,
     getrandom,
+    initial_process,
     ioctl_tty,
     kill_default,
     memfd_sendfile_flock,
@@ -347,16 +349,50 @@ fn run_on_host(root: &Path, name: &str) -> Outcome {
     let mut cmd = Command::new(format!("/{name}"));
     base_env(&mut cmd);
     let root = root.to_path_buf();
-    // SAFETY: the closure runs in the forked child before exec and only calls chroot(2)
-    // and chdir(2) through std wrappers, which do not allocate for short paths and take
-    // no locks; glibc's fork leaves the allocator usable in the child regardless.
+    let leaked = inherited_fds();
+    // SAFETY: the closure runs in the forked child before exec. It closes descriptors
+    // that were open without FD_CLOEXEC since this process started (so they are open
+    // and owned by nobody else in the child), then calls chroot(2) and chdir(2) through
+    // std wrappers that do not allocate for short paths; glibc's fork leaves the
+    // allocator usable in the child regardless.
     unsafe {
         cmd.pre_exec(move || {
+            for &fd in leaked {
+                drop(OwnedFd::from_raw_fd(fd));
+            }
             std::os::unix::fs::chroot(&root)?;
             std::env::set_current_dir("/")
         });
     }
     run(cmd)
+}
+
+/// Descriptors above stderr that this test process inherited without FD_CLOEXEC (from
+/// the shell or the build tool). A child would inherit them too; the host run closes
+/// them so that the program starts with only stdio, as it does under moat.
+fn inherited_fds() -> &'static [RawFd] {
+    static FDS: OnceLock<Vec<RawFd>> = OnceLock::new();
+    FDS.get_or_init(|| {
+        const O_CLOEXEC: u32 = 0o2_000_000;
+        let Ok(entries) = fs::read_dir("/proc/self/fd") else {
+            return Vec::new();
+        };
+        let mut fds: Vec<RawFd> = entries
+            .filter_map(|e| e.ok())
+            .filter_map(|e| e.file_name().to_str()?.parse::<RawFd>().ok())
+            .filter(|&fd| fd > 2)
+            .filter(|fd| {
+                let info =
+                    fs::read_to_string(format!("/proc/self/fdinfo/{fd}")).unwrap_or_default();
+                info.lines()
+                    .find_map(|l| l.strip_prefix("flags:"))
+                    .and_then(|f| u32::from_str_radix(f.trim(), 8).ok())
+                    .is_some_and(|flags| flags & O_CLOEXEC == 0)
+            })
+            .collect();
+        fds.sort_unstable();
+        fds
+    })
 }
 
 fn run_in_moat(root: &Path, name: &str) -> Outcome {
