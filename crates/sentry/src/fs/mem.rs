@@ -178,6 +178,13 @@ fn uncharge_pages(n: u64) {
     });
 }
 
+/// statfs for memory filesystems: the shared page budget is their size.
+fn mem_statfs(magic: u64) -> [u64; 6] {
+    let limit = page_limit();
+    let used = PAGES_USED.load(Ordering::Relaxed).min(limit);
+    [magic, PAGE as u64, limit, limit - used, 1 << 20, (1 << 20) - 1]
+}
+
 /// Sparse page-granular file content.
 #[derive(Default)]
 struct Data {
@@ -337,7 +344,7 @@ impl Inode for MemFile {
         Ok(())
     }
     fn statfs(&self) -> Result<[u64; 6], Errno> {
-        Ok([self.fs.magic, 4096, 0, 0, 0, 0])
+        Ok(mem_statfs(self.fs.magic))
     }
     fn as_any(&self) -> &dyn Any {
         self
@@ -591,7 +598,7 @@ impl Inode for LowerFile {
         self.copy_up()?.setattr(a)
     }
     fn statfs(&self) -> Result<[u64; 6], Errno> {
-        Ok([self.fs.magic, 4096, 0, 0, 0, 0])
+        Ok(mem_statfs(self.fs.magic))
     }
     fn as_any(&self) -> &dyn Any {
         self
@@ -996,7 +1003,7 @@ impl Inode for MemDir {
         Ok(())
     }
     fn statfs(&self) -> Result<[u64; 6], Errno> {
-        Ok([self.fs.magic, 4096, 0, 0, 0, 0])
+        Ok(mem_statfs(self.fs.magic))
     }
     fn as_any(&self) -> &dyn Any {
         self

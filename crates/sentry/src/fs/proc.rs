@@ -196,6 +196,15 @@ impl Inode for ProcRoot {
                     }));
                 }
             }
+            if s == "mounts" {
+                if let Some(text) = caller().and_then(|c| mounts_of(&c)) {
+                    return Ok(Arc::new(TextFile {
+                        meta: self.meta.clone(),
+                        ino: ino(1, 0, hash(s)),
+                        text,
+                    }));
+                }
+            }
             if GLOBAL_TEXT.contains(&s) {
                 if let Some(text) = source().and_then(|src| src.global_text(s)) {
                     return Ok(Arc::new(TextFile {
@@ -228,7 +237,7 @@ impl Inode for ProcRoot {
         ];
         if let Some(src) = source() {
             for name in GLOBAL_TEXT {
-                if src.global_text(name).is_some() {
+                if *name == "mounts" || src.global_text(name).is_some() {
                     v.push(DirEntry {
                         name: name.as_bytes().to_vec(),
                         ino: ino(1, 0, hash(name)),
@@ -255,6 +264,11 @@ impl Inode for ProcRoot {
     fn as_any(&self) -> &dyn Any {
         self
     }
+}
+
+/// /proc/PID/mounts from the VFS's own mount table.
+fn mounts_of(v: &ProcessView) -> Option<Vec<u8>> {
+    crate::vfs::MountTable::find(v.root.mount.id).map(|t| t.mounts_text())
 }
 
 fn hash(s: &str) -> u64 {
@@ -331,6 +345,15 @@ impl Inode for PidDir {
                 which: i,
             }));
         }
+        if s == "mounts" {
+            if let Some(text) = view_of(self.pid).and_then(|v| mounts_of(&v)) {
+                return Ok(Arc::new(TextFile {
+                    meta: self.meta.clone(),
+                    ino: ino(3, self.pid, hash(s)),
+                    text,
+                }));
+            }
+        }
         if PID_TEXT.contains(&s) {
             if let Some(text) = source().and_then(|src| src.text(self.pid, s)) {
                 return Ok(Arc::new(TextFile {
@@ -357,7 +380,7 @@ impl Inode for PidDir {
         }
         if let Some(src) = source() {
             for name in PID_TEXT {
-                if src.text(self.pid, name).is_some() {
+                if *name == "mounts" || src.text(self.pid, name).is_some() {
                     v.push(DirEntry {
                         name: name.as_bytes().to_vec(),
                         ino: ino(3, self.pid, hash(name)),

@@ -737,10 +737,15 @@ pub fn new_container_fs(
         host_root
     };
     let table = Arc::new(MountTable::new());
+    MountTable::register(&table);
     let root_mount = table.new_mount(root_inode, false);
+    let root_type = if overlay { "overlay" } else { "hostfs" };
+    table.describe(&root_mount, "/", root_type, "rootfs");
     let root = Dentry::root_of(root_mount);
     let devfs: Arc<dyn super::Inode> = dev::new_devfs();
-    table.attach(&root, b"dev", table.new_mount(devfs, false));
+    let m = table.new_mount(devfs, false);
+    table.describe(&m, "/dev", "devtmpfs", "devtmpfs");
+    table.attach(&root, b"dev", m);
     let tmp: Arc<dyn super::Inode> = MemDir::new(
         &MemFs::tmpfs(),
         NewAttr {
@@ -749,9 +754,13 @@ pub fn new_container_fs(
             gid: 0,
         },
     );
-    table.attach(&root, b"tmp", table.new_mount(tmp, false));
+    let m = table.new_mount(tmp, false);
+    table.describe(&m, "/tmp", "tmpfs", "tmpfs");
+    table.attach(&root, b"tmp", m);
     let procfs: Arc<dyn super::Inode> = proc::new_procfs();
-    table.attach(&root, b"proc", table.new_mount(procfs, false));
+    let m = table.new_mount(procfs, false);
+    table.describe(&m, "/proc", "proc", "proc");
+    table.attach(&root, b"proc", m);
     let mut ctx = FsContext {
         root: root.clone(),
         cwd: root,
@@ -776,6 +785,7 @@ impl FsContext {
         }
         let inode: Arc<dyn super::Inode> = HostDir::new(m.dir)?;
         let mount = self.mounts.new_mount(inode, m.readonly);
+        self.mounts.describe(&mount, &m.dest, "hostfs", "none");
         self.mounts.attach(&lk.parent, &lk.name, mount);
         Ok(())
     }

@@ -175,19 +175,79 @@ type DirKey = (u32, u64, u64);
 /// A mount attached under a name.
 type Named = (Vec<u8>, Arc<Mount>);
 
+/// A line of /proc/mounts.
+#[derive(Clone, Debug)]
+pub struct MountDesc {
+    pub source: String,
+    pub path: String,
+    pub fstype: String,
+    pub readonly: bool,
+    pub mount_id: u32,
+}
+
 /// The mounts of one container's tree (shared by all its processes).
 #[derive(Default)]
 pub struct MountTable {
     mounts: RwLock<HashMap<DirKey, Vec<Named>>>,
     next_id: AtomicU32,
+    described: std::sync::Mutex<Vec<MountDesc>>,
 }
+
+static TABLES: std::sync::Mutex<Vec<Weak<MountTable>>> = std::sync::Mutex::new(Vec::new());
 
 impl MountTable {
     pub fn new() -> MountTable {
         MountTable {
             mounts: RwLock::new(HashMap::new()),
             next_id: AtomicU32::new(1),
+            described: std::sync::Mutex::new(Vec::new()),
         }
+    }
+
+    /// Makes `table` findable by /proc/mounts.
+    pub fn register(table: &Arc<MountTable>) {
+        if let Ok(mut t) = TABLES.lock() {
+            t.retain(|w| w.strong_count() > 0);
+            t.push(Arc::downgrade(table));
+        }
+    }
+
+    /// The registered table that holds mount `id`.
+    pub fn find(id: u32) -> Option<Arc<MountTable>> {
+        let t = TABLES.lock().ok()?;
+        t.iter().filter_map(|w| w.upgrade()).find(|m| {
+            m.described
+                .lock()
+                .is_ok_and(|d| d.iter().any(|x| x.mount_id == id))
+        })
+    }
+
+    /// Records how a mount shows in /proc/mounts.
+    pub fn describe(&self, m: &Mount, path: &str, fstype: &str, source: &str) {
+        if let Ok(mut d) = self.described.lock() {
+            d.push(MountDesc {
+                source: source.to_string(),
+                path: path.to_string(),
+                fstype: fstype.to_string(),
+                readonly: m.readonly,
+                mount_id: m.id,
+            });
+        }
+    }
+
+    /// /proc/mounts' content.
+    pub fn mounts_text(&self) -> Vec<u8> {
+        let mut out = String::new();
+        if let Ok(d) = self.described.lock() {
+            for m in d.iter() {
+                let opts = if m.readonly { "ro" } else { "rw" };
+                out.push_str(&format!(
+                    "{} {} {} {},relatime 0 0\n",
+                    m.source, m.path, m.fstype, opts
+                ));
+            }
+        }
+        out.into_bytes()
     }
 
     /// A fresh mount of `root`, not yet attached anywhere.

@@ -262,14 +262,13 @@ impl File {
         self.file_type() == Some(FileType::Directory)
     }
 
+    /// fstat: the inode's metadata when the file was opened by name (so fstat and
+    /// stat agree on st_dev/st_ino, as `cp` checks), else the file's own.
     pub fn stat(&self) -> Result<Stat, Errno> {
-        if let Some(s) = self.ops.stat() {
-            return s;
+        if let Some(d) = &self.dentry {
+            return d.inode.stat();
         }
-        match &self.dentry {
-            Some(d) => d.inode.stat(),
-            None => Err(Errno::EBADF),
-        }
+        self.ops.stat().unwrap_or(Err(Errno::EBADF))
     }
 
     /// Reads at `off` without touching the position (pread64; mmap's copies).

@@ -14,7 +14,7 @@ pub use context::{
     new_container_fs, oflags, open_executable, open_executable_as,
     setattr_checked as inode_setattr, ExecKey, Executable, FsContext,
 };
-pub use dentry::{Dentry, Mount, MountTable};
+pub use dentry::{Dentry, Mount, MountDesc, MountTable};
 pub use fd_table::{FdTable, DEFAULT_NOFILE};
 pub use file::{File, FileOps, IoctlCtx};
 pub use inode::{DirEntry, FileType, Inode, NewAttr, SetAttr, Stat, Timespec};
