@@ -92,6 +92,7 @@ syscall_tests! {
     garbage_paths,
     garbage_pointers,
     garbage_signals,
+    garbage_sweep,
     garbage_syscall_numbers,
     getdents,
     getrandom,
