@@ -182,7 +182,14 @@ fn uncharge_pages(n: u64) {
 fn mem_statfs(magic: u64) -> [u64; 6] {
     let limit = page_limit();
     let used = PAGES_USED.load(Ordering::Relaxed).min(limit);
-    [magic, PAGE as u64, limit, limit - used, 1 << 20, (1 << 20) - 1]
+    [
+        magic,
+        PAGE as u64,
+        limit,
+        limit - used,
+        1 << 20,
+        (1 << 20) - 1,
+    ]
 }
 
 /// Sparse page-granular file content.
@@ -463,14 +470,16 @@ impl Inode for MemSymlink {
     }
 }
 
-/// A FIFO or socket node made by mknod in memory: it exists and stats, but opening
-/// it is not supported yet (ENXIO, as for a socket).
+/// A FIFO, socket or device node made by mknod in memory. FIFOs open as named pipes;
+/// sockets and devices give ENXIO.
 pub struct MemSpecial {
     fs: Arc<MemFs>,
     ino: u64,
     kind: FileType,
     rdev: u64,
     meta: Mutex<Meta>,
+    /// A FIFO's pipe, made at the first open.
+    fifo: std::sync::OnceLock<Arc<super::pipe::Pipe>>,
 }
 
 impl Inode for MemSpecial {
@@ -485,8 +494,13 @@ impl Inode for MemSpecial {
     fn id(&self) -> (u64, u64) {
         (self.fs.dev, self.ino)
     }
-    fn open(&self, _flags: u32) -> Result<Box<dyn FileOps>, Errno> {
-        Err(Errno::ENXIO)
+    fn open(&self, flags: u32) -> Result<Box<dyn FileOps>, Errno> {
+        if self.kind != FileType::Fifo {
+            return Err(Errno::ENXIO);
+        }
+        let (uid, gid) = lock(&self.meta).map(|m| (m.uid, m.gid))?;
+        let pipe = self.fifo.get_or_init(|| super::pipe::Pipe::new(uid, gid));
+        Ok(Box::new(super::pipe::FifoEnd::open(pipe, flags)?))
     }
     fn setattr(&self, a: &SetAttr) -> Result<(), Errno> {
         lock(&self.meta)?.apply(a);
@@ -868,6 +882,7 @@ impl Inode for MemDir {
                         kind,
                         rdev,
                         meta: Mutex::new(Meta::new(kind, attr)),
+                        fifo: std::sync::OnceLock::new(),
                     })
                 })
                 .map(|_| ()),

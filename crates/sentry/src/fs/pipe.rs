@@ -21,6 +21,10 @@ struct State {
     buf: VecDeque<u8>,
     readers: usize,
     writers: usize,
+    /// Opens of each side so far (a FIFO opener waits for the other side to appear,
+    /// even if it closes again at once).
+    reader_opens: u64,
+    writer_opens: u64,
 }
 
 /// The shared part of a pipe.
@@ -47,6 +51,8 @@ impl Pipe {
                 buf: VecDeque::new(),
                 readers: 0,
                 writers: 0,
+                reader_opens: 0,
+                writer_opens: 0,
             }),
             queue: WaitQueue::new(),
             ino: NEXT_INO.fetch_add(1, Ordering::Relaxed),
@@ -243,6 +249,131 @@ pub fn new_pipe(uid: u32, gid: u32, extra: u32) -> (Arc<File>, Arc<File>) {
         name,
     );
     (r, w)
+}
+
+/// An open of a named pipe (FIFO): a read end, a write end, or both (O_RDWR).
+pub struct FifoEnd {
+    pipe: Arc<Pipe>,
+    read: bool,
+    write: bool,
+    /// The other side's open count when this end opened.
+    partner_gen: u64,
+}
+
+impl FifoEnd {
+    /// Opens `pipe` as a FIFO with open(2) `flags`. A non-blocking writer with no
+    /// reader gets ENXIO; blocking opens wait for a partner in the syscall layer
+    /// (`FileOps::wait_partner`).
+    pub fn open(pipe: &Arc<Pipe>, flags: u32) -> Result<FifoEnd, Errno> {
+        let acc = flags & libc::O_ACCMODE as u32;
+        let (read, write) = match acc {
+            a if a == libc::O_RDONLY as u32 => (true, false),
+            a if a == libc::O_WRONLY as u32 => (false, true),
+            a if a == libc::O_RDWR as u32 => (true, true),
+            _ => return Err(Errno::EINVAL),
+        };
+        let mut st = pipe.state.lock().map_err(|_| Errno::EIO)?;
+        if write && !read && flags & libc::O_NONBLOCK as u32 != 0 && st.readers == 0 {
+            return Err(Errno::ENXIO);
+        }
+        let partner_gen = if read {
+            st.writer_opens
+        } else {
+            st.reader_opens
+        };
+        if read {
+            st.readers += 1;
+            st.reader_opens += 1;
+        }
+        if write {
+            st.writers += 1;
+            st.writer_opens += 1;
+        }
+        drop(st);
+        pipe.queue.notify(events::ALL);
+        Ok(FifoEnd {
+            pipe: pipe.clone(),
+            read,
+            write,
+            partner_gen,
+        })
+    }
+}
+
+impl Drop for FifoEnd {
+    fn drop(&mut self) {
+        if let Ok(mut st) = self.pipe.state.lock() {
+            if self.read {
+                st.readers -= 1;
+            }
+            if self.write {
+                st.writers -= 1;
+            }
+            // A FIFO keeps no data once nobody has it open.
+            if st.readers == 0 && st.writers == 0 {
+                st.buf.clear();
+                st.buf.shrink_to_fit();
+            }
+        }
+        self.pipe.queue.notify(events::ALL);
+    }
+}
+
+impl FileOps for FifoEnd {
+    fn read(&self, buf: &mut [u8], _off: u64) -> Result<usize, Errno> {
+        if !self.read {
+            return Err(Errno::EBADF);
+        }
+        self.pipe.read(buf)
+    }
+    fn write(&self, buf: &[u8], _off: u64) -> Result<usize, Errno> {
+        if !self.write {
+            return Err(Errno::EBADF);
+        }
+        self.pipe.write(buf)
+    }
+    fn readiness(&self, mask: u32) -> u32 {
+        let mut ev = 0;
+        if self.read {
+            ev |= self.pipe.readiness(true, mask);
+        }
+        if self.write {
+            ev |= self.pipe.readiness(false, mask);
+        }
+        if self.read && self.write {
+            // Holding both ends, neither side ever hangs up.
+            ev &= !(events::HUP | events::ERR);
+        }
+        ev
+    }
+    fn wait_queue(&self) -> Option<&WaitQueue> {
+        Some(&self.pipe.queue)
+    }
+    fn nread(&self) -> Option<usize> {
+        self.pipe.state.lock().ok().map(|s| s.buf.len())
+    }
+    fn writes_whole(&self) -> bool {
+        true
+    }
+    fn wait_partner(&self) -> Option<bool> {
+        if self.read && self.write {
+            return None;
+        }
+        let st = self.pipe.state.lock().ok()?;
+        Some(if self.read {
+            st.writers > 0 || st.writer_opens != self.partner_gen
+        } else {
+            st.readers > 0 || st.reader_opens != self.partner_gen
+        })
+    }
+    fn ioctl(&self, ctx: &crate::vfs::IoctlCtx<'_>, req: u32, arg: u64) -> Result<u64, Errno> {
+        if req == super::hostfd::FIONREAD {
+            let n = self.nread().unwrap_or(0) as u32;
+            ctx.mm.copy_out(arg, &n.to_ne_bytes())?;
+            return Ok(0);
+        }
+        Err(Errno::ENOTTY)
+    }
 }
 
 #[cfg(test)]

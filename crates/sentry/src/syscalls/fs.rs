@@ -138,7 +138,7 @@ fn do_open(t: &mut Task, dirfd: i32, path_addr: u64, flags: u32, mode: u32) -> S
         flags | crate::vfs::oflags::LARGEFILE,
         mode,
     )?;
-    Ok(install(t, file, flags & libc::O_CLOEXEC as u32 != 0)? as u64)
+    install_opened(t, file, flags)
 }
 
 pub fn sys_open(t: &mut Task, a: &Args) -> SysResult {
@@ -238,6 +238,23 @@ pub fn sys_openat2(t: &mut Task, a: &Args) -> SysResult {
         r,
         resolve & IN_ROOT != 0,
     )?;
+    install_opened(t, file, flags)
+}
+
+/// Installs a newly opened file; a FIFO opened without O_NONBLOCK first waits for
+/// the other side to open.
+fn install_opened(t: &mut Task, file: Arc<crate::vfs::File>, flags: u32) -> SysResult {
+    if file.ops().wait_partner() == Some(false) && flags & libc::O_NONBLOCK as u32 == 0 {
+        if let Some(q) = file.ops().wait_queue() {
+            let f = file.clone();
+            t.block_on(q, crate::kernel::waiter::events::ALL, None, |_| {
+                match f.ops().wait_partner() {
+                    Some(false) => Err(Errno::EAGAIN),
+                    _ => Ok(()),
+                }
+            })?;
+        }
+    }
     Ok(install(t, file, flags & libc::O_CLOEXEC as u32 != 0)? as u64)
 }
 

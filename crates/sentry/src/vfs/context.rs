@@ -103,8 +103,18 @@ impl FsContext {
     }
 
     /// getcwd(2)'s answer.
+    /// A cwd outside the root (after chroot) reads "(unreachable)/..." as on Linux.
     pub fn cwd_path(&self) -> Vec<u8> {
-        self.cwd.path_from(Some(&self.root))
+        let mut cur = Some(self.cwd.clone());
+        while let Some(c) = cur {
+            if c.same(&self.root) {
+                return self.cwd.path_from(Some(&self.root));
+            }
+            cur = c.parent();
+        }
+        let mut p = b"(unreachable)".to_vec();
+        p.extend_from_slice(&self.cwd.path_from(None));
+        p
     }
 
     /// open(2)/openat(2). `start` is the dirfd's directory (None: the cwd).

@@ -138,6 +138,12 @@ pub trait FileOps: Send + Sync {
         None
     }
 
+    /// For a FIFO opened without O_NONBLOCK: Some(whether the other side has opened);
+    /// open(2) waits until it has. None for everything else.
+    fn wait_partner(&self) -> Option<bool> {
+        None
+    }
+
     /// Whether a blocking write(2) keeps going until all its bytes are in (pipes,
     /// terminals), rather than returning after one transfer (eventfd...).
     fn writes_whole(&self) -> bool {
