@@ -486,18 +486,25 @@ impl Context for Stub {
 
 impl Drop for Stub {
     fn drop(&mut self) {
-        // Other threads still use the address space: park this stub thread in the
-        // pause loop and let it go, so that this tracer's exit (EXITKILL) cannot take
-        // the whole process down. (An exiting group leader would never be reported,
-        // so parking beats exiting.) The process dies with its last context.
-        if Arc::strong_count(&self.process) > 1 && self.check_owner().is_ok() {
-            let mut regs = self.base_regs;
-            regs.rip = self.stub_page + PARK_ENTRY;
-            let r = sys::set_regs(self.tid, &regs)
-                .and_then(|_| sys::ptrace_simple(libc::PTRACE_DETACH, self.tid, 0));
-            if let Err(e) = r {
-                tracing::warn!(tid = self.tid, "releasing stub thread: {e}");
-            }
+        // The last context of an address space kills the whole stub process (through
+        // StubProcess). Otherwise only this stub thread goes: a non-leader thread
+        // exits (its exit is reaped by the wait inside the injection); the group
+        // leader cannot (its exit would not be reported while other threads live), so
+        // it is parked in the pause loop and released. Either way no tracee is left to
+        // be killed by this tracer's exit (EXITKILL).
+        if Arc::strong_count(&self.process) <= 1 || self.check_owner().is_err() {
+            return;
+        }
+        if self.tid != self.process.pid {
+            let _ = self.inject("exit", libc::SYS_exit, [0; 6]);
+            return;
+        }
+        let mut regs = self.base_regs;
+        regs.rip = self.stub_page + PARK_ENTRY;
+        let r = sys::set_regs(self.tid, &regs)
+            .and_then(|_| sys::ptrace_simple(libc::PTRACE_DETACH, self.tid, 0));
+        if let Err(e) = r {
+            tracing::warn!(tid = self.tid, "releasing stub thread: {e}");
         }
     }
 }

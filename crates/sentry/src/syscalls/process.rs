@@ -65,6 +65,9 @@ const CLONE_KNOWN: u64 = 0xff
     | CLONE_IO
     | CLONE_NEW_ANY;
 
+/// Most tasks (threads) one sandbox may have at once.
+const MAX_TASKS: usize = 4096;
+
 struct ForkOptions {
     flags: u64,
     stack: u64,
@@ -82,6 +85,12 @@ fn register(
     let mut tree = t.k.tree.lock().map_err(|_| Errno::EAGAIN)?;
     let me = t.node(&tree).ok_or(Errno::ESRCH)?;
     let (pgid, sid, init) = (me.pgid, me.sid, me.init);
+    // Every task costs host threads (a sentry thread and a stub thread): a sandbox
+    // cannot have more than this many, whatever its rlimits say.
+    if tree.threads.len() >= MAX_TASKS {
+        t.k.log_unimplemented_feature("task limit reached: fork/clone returns EAGAIN");
+        return Err(Errno::EAGAIN);
+    }
     let tid = tree.alloc_pid();
     let mine = t
         .shared
