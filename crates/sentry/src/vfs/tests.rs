@@ -387,3 +387,55 @@ fn flock_conflicts_between_descriptions() {
     drop(b);
     try_flock(&a, Op::Exclusive).unwrap();
 }
+
+#[test]
+fn direct_hostfs_writes_reach_the_host_directory() {
+    use std::os::unix::fs::PermissionsExt;
+    let host = host_tree();
+    let fs = new_container_fs(host.fd(), false, Vec::new()).unwrap();
+    let c = Creds::root();
+    let p = host.path();
+    fs.mkdir(&c, None, b"/nd", 0o750).unwrap();
+    assert!(p.join("nd").is_dir());
+    write_file(&fs, "/nd/f", libc::O_CREAT as u32, b"12345").unwrap();
+    fs.rename(&c, None, b"/nd/f", None, b"/nd/g", 0).unwrap();
+    assert_eq!(std::fs::read(p.join("nd/g")).unwrap(), b"12345");
+    fs.link(&c, None, b"/nd/g", None, b"/nd/h", false).unwrap();
+    assert_eq!(std::fs::metadata(p.join("nd/h")).unwrap().len(), 5);
+    fs.symlink(&c, b"g", None, b"/nd/s").unwrap();
+    assert_eq!(fs.readlink(&c, None, b"/nd/s").unwrap(), b"g");
+    assert_eq!(read_all(&fs, "/nd/s").unwrap(), b"12345");
+    let trunc = SetAttr {
+        size: Some(2),
+        ..SetAttr::default()
+    };
+    fs.setattr(&c, None, b"/nd/g", true, &trunc).unwrap();
+    assert_eq!(std::fs::read(p.join("nd/h")).unwrap(), b"12");
+    let chmod = SetAttr {
+        mode: Some(0o600),
+        ..SetAttr::default()
+    };
+    fs.setattr(&c, None, b"/nd/g", true, &chmod).unwrap();
+    assert_eq!(
+        std::fs::metadata(p.join("nd/g"))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777,
+        0o600
+    );
+    // A symlink is never followed by the host: chmod through one acts on its target
+    // inside the tree, and links pointing out of the tree resolve inside it.
+    assert_eq!(read_all(&fs, "/escape").err(), Some(Errno::ENOENT));
+    assert_eq!(fs.unlink(&c, None, b"/nd", true), Err(Errno::ENOTEMPTY));
+    for n in ["/nd/g", "/nd/h", "/nd/s"] {
+        fs.unlink(&c, None, n.as_bytes(), false).unwrap();
+    }
+    fs.unlink(&c, None, b"/nd", true).unwrap();
+    assert!(!p.join("nd").exists());
+    // Exchange on the host.
+    write_file(&fs, "/x1", libc::O_CREAT as u32, b"one").unwrap();
+    write_file(&fs, "/x2", libc::O_CREAT as u32, b"two").unwrap();
+    fs.rename(&c, None, b"/x1", None, b"/x2", 2).unwrap();
+    assert_eq!(std::fs::read(p.join("x1")).unwrap(), b"two");
+}
