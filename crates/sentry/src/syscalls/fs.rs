@@ -63,6 +63,9 @@ pub const HANDLERS: &[(u64, Handler, Support, &[Arg])] = &[
     (268, P(sys_fchmodat), Full, &[Fd, Path, Hex]),
     (269, P(sys_faccessat), Full, &[Fd, Path, Int]),
     (280, P(sys_utimensat), Full, &[Fd, Path, Ptr, Hex]),
+    (132, P(sys_utime), Full, &[Path, Ptr]),
+    (235, P(sys_utimes), Full, &[Path, Ptr]),
+    (261, P(sys_futimesat), Full, &[Fd, Path, Ptr]),
     (316, P(sys_renameat2), Partial("RENAME_EXCHANGE and RENAME_WHITEOUT unsupported"), &[Fd, Path, Fd, Path, Hex]),
     (332, P(sys_statx), Full, &[Fd, Path, Hex, Hex, Ptr]),
     (437, P(sys_openat2), Partial("RESOLVE_CACHED is ignored"), &[Fd, Path, Ptr, Size]),
@@ -806,6 +809,61 @@ pub fn sys_ftruncate(t: &mut Task, a: &Args) -> SysResult {
         None => f.setattr(&attr)?,
     }
     Ok(0)
+}
+
+/// utime(2): `struct utimbuf { time_t actime, modtime; }`, NULL for now.
+pub fn sys_utime(t: &mut Task, a: &Args) -> SysResult {
+    let buf = a.addr(1);
+    let (atime, mtime) = if buf == 0 {
+        let now = Timespec::now();
+        (now, now)
+    } else {
+        let at = t.mm().read_u64(buf)? as i64;
+        let mt = t.mm().read_u64(buf + 8)? as i64;
+        (Timespec { sec: at, nsec: 0 }, Timespec { sec: mt, nsec: 0 })
+    };
+    let attr = SetAttr {
+        atime: Some(atime),
+        mtime: Some(mtime),
+        ..SetAttr::default()
+    };
+    setattr_path(t, AT_FDCWD, a.addr(0), 0, &attr)
+}
+
+/// utimes/futimesat: `struct timeval[2]`, NULL for now; EINVAL for bad microseconds.
+fn do_futimesat(t: &mut Task, dirfd: i32, path: u64, tv: u64) -> SysResult {
+    let (atime, mtime) = if tv == 0 {
+        let now = Timespec::now();
+        (now, now)
+    } else {
+        let mut ts = [Timespec::default(); 2];
+        for (i, slot) in ts.iter_mut().enumerate() {
+            let sec = t.mm().read_u64(tv + i as u64 * 16)? as i64;
+            let usec = t.mm().read_u64(tv + i as u64 * 16 + 8)? as i64;
+            if !(0..1_000_000).contains(&usec) {
+                return Err(Errno::EINVAL);
+            }
+            *slot = Timespec {
+                sec,
+                nsec: usec * 1000,
+            };
+        }
+        (ts[0], ts[1])
+    };
+    let attr = SetAttr {
+        atime: Some(atime),
+        mtime: Some(mtime),
+        ..SetAttr::default()
+    };
+    setattr_path(t, dirfd, path, 0, &attr)
+}
+
+pub fn sys_utimes(t: &mut Task, a: &Args) -> SysResult {
+    do_futimesat(t, AT_FDCWD, a.addr(0), a.addr(1))
+}
+
+pub fn sys_futimesat(t: &mut Task, a: &Args) -> SysResult {
+    do_futimesat(t, a.fd(0), a.addr(1), a.addr(2))
 }
 
 pub fn sys_utimensat(t: &mut Task, a: &Args) -> SysResult {
