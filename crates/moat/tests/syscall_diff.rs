@@ -141,6 +141,7 @@ syscall_tests! {
     uid_gid,
     umask,
     uname,
+    unix_sockets,
     unlink,
     vfork,
     vma_layout,
