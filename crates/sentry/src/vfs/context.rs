@@ -243,7 +243,7 @@ impl FsContext {
         if flags & O::PATH == 0 {
             let acc = flags & O::ACCMODE;
             let wants_write = acc == O::WRONLY || acc == O::RDWR;
-            if kind == FileType::Directory && (wants_write || flags & O::CREAT != 0) {
+            if kind == FileType::Directory && (wants_write || flags & (O::CREAT | O::TRUNC) != 0) {
                 return Err(Errno::EISDIR);
             }
             let mut mask = 0;
@@ -272,8 +272,9 @@ impl FsContext {
             return Ok(File::new(Box::new(PathOps), Some(d), flags, name));
         }
         let ops = d.inode.open(flags)?;
-        let acc = flags & O::ACCMODE;
-        if flags & O::TRUNC != 0 && d.inode.file_type() == FileType::Regular && acc != O::RDONLY {
+        // Linux truncates on O_TRUNC whatever the access mode (it asked for write
+        // permission already).
+        if flags & O::TRUNC != 0 && d.inode.file_type() == FileType::Regular {
             d.inode.setattr(&SetAttr {
                 size: Some(0),
                 ..SetAttr::default()
