@@ -1,6 +1,7 @@
 /* Signal handlers: delivery, siginfo, masks during handlers, SA_RESETHAND, SA_RESTART vs
  * EINTR, sigsuspend, sigaltstack, and a SIGSEGV handler that sees the faulting address. */
 #include "lib/check.h"
+#include <fcntl.h>
 #include <setjmp.h>
 #include <time.h>
 
@@ -122,14 +123,21 @@ int main(void)
 		sa.sa_handler = counter;
 		sa.sa_flags = restart ? SA_RESTART : 0;
 		sigaction(SIGALRM, &sa, NULL);
-		int p[2];
-		must(pipe(p) == 0, "pipe");
+		int p[2], done[2];
+		must(pipe(p) == 0 && pipe2(done, O_NONBLOCK) == 0, "pipe");
 		pid_t pid = fork();
 		if (pid == 0) {
-			/* Several signals, so that one surely lands while the parent blocks. */
+			/*
+			 * Signal every 50 ms until the parent says its read returned (up to 2 s),
+			 * so that one surely lands while it blocks; with SA_RESTART the read only
+			 * returns once the data below arrives, so stop after a few.
+			 */
 			struct timespec ts = { 0, 50 * 1000000L };
-			for (int i = 0; i < 5; i++) {
+			char d;
+			for (int i = 0; i < (restart ? 5 : 40); i++) {
 				nanosleep(&ts, NULL);
+				if (read(done[0], &d, 1) == 1)
+					break;
 				kill(getppid(), SIGALRM);
 			}
 			write(p[1], "z", 1);
@@ -138,11 +146,15 @@ int main(void)
 		char c;
 		errno = 0;
 		ssize_t n = read(p[0], &c, 1);
+		int saved = errno;
+		must(write(done[1], "d", 1) == 1, "done");
 		printf("read with%s SA_RESTART: %zd %s\n", restart ? "" : "out", n,
-		       n < 0 ? errname(errno) : "");
+		       n < 0 ? errname(saved) : "");
 		wait_and_report("signaller", pid);
 		close(p[0]);
 		close(p[1]);
+		close(done[0]);
+		close(done[1]);
 	}
 
 	/* sigsuspend: waits with a temporary mask, returns -1 EINTR after the handler. */
