@@ -146,6 +146,7 @@ syscall_tests! {
     vfork,
     vma_layout,
     waitid,
+    xattrs,
 }
 
 /// Fails when a `.c` file exists without a test, or a test names a missing file.
