@@ -133,10 +133,8 @@ impl FileOps for HostFd {
     }
     fn seek(&self, off: i64, whence: u32) -> Option<Result<u64, Errno>> {
         let pos = match whence {
-            0 => match u64::try_from(off) {
-                Ok(o) => rustix::fs::SeekFrom::Start(o),
-                Err(_) => return Some(Err(Errno::EINVAL)),
-            },
+            // Passed through as is: the host decides (a device may accept anything).
+            0 => rustix::fs::SeekFrom::Start(off as u64),
             1 => rustix::fs::SeekFrom::Current(off),
             2 => rustix::fs::SeekFrom::End(off),
             _ => return Some(Err(Errno::EINVAL)),
@@ -158,6 +156,12 @@ impl FileOps for HostFd {
     }
     fn writes_whole(&self) -> bool {
         true
+    }
+    fn pread_at(&self, buf: &mut [u8], off: u64) -> Option<Result<usize, Errno>> {
+        Some(rustix::io::pread(self.fd.as_fd(), buf, off).map_err(errno))
+    }
+    fn pwrite_at(&self, buf: &[u8], off: u64) -> Option<Result<usize, Errno>> {
+        Some(rustix::io::pwrite(self.fd.as_fd(), buf, off).map_err(errno))
     }
     fn truncate(&self, size: u64) -> Result<(), Errno> {
         rustix::fs::ftruncate(self.fd.as_fd(), size).map_err(errno)

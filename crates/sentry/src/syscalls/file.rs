@@ -316,20 +316,21 @@ fn offset_arg(v: i64) -> Result<u64, Errno> {
 }
 
 pub fn sys_pread64(t: &mut Task, a: &Args) -> SysResult {
+    // Linux checks the offset before the descriptor.
+    let off = offset_arg(a.i64(3))?;
     let file = t.fds.get(a.fd(0))?;
     if !file.readable() {
         return Err(Errno::EBADF);
     }
-    let off = offset_arg(a.i64(3))?;
     do_read(t, a.fd(0), a.addr(1), a.usize(2), Some(off))
 }
 
 pub fn sys_pwrite64(t: &mut Task, a: &Args) -> SysResult {
+    let off = offset_arg(a.i64(3))?;
     let file = t.fds.get(a.fd(0))?;
     if !file.writable() {
         return Err(Errno::EBADF);
     }
-    let off = offset_arg(a.i64(3))?;
     let (addr, len) = (a.addr(1), a.usize(2).min(MAX_RW_COUNT));
     if !access_ok(addr, len) {
         return Err(Errno::EFAULT);
@@ -663,6 +664,11 @@ pub fn sys_flock(t: &mut Task, a: &Args) -> SysResult {
     const LOCK_NB: u32 = 4;
     const LOCK_UN: u32 = 8;
     use crate::fs::lock::{queue, try_flock, Op};
+    const LOCK_MAND: u32 = 32;
+    if a.u32(1) & LOCK_MAND != 0 {
+        // Linux ignores the obsolete mandatory-lock requests before anything else.
+        return Ok(0);
+    }
     let f = t.fds.get(a.fd(0))?;
     let op = match a.u32(1) & !LOCK_NB {
         LOCK_SH => Op::Shared,
@@ -748,6 +754,10 @@ pub fn sys_memfd_create(t: &mut Task, a: &Args) -> SysResult {
     const MFD_CLOEXEC: u32 = 1;
     const KNOWN: u32 = 0x1f;
     let flags = a.u32(1);
+    // Flags are checked before the name is read.
+    if flags & !KNOWN != 0 {
+        return Err(Errno::EINVAL);
+    }
     let name = t.mm().copy_in_cstr(a.addr(0), 250).map_err(|e| {
         if e == Errno::ENAMETOOLONG {
             Errno::EINVAL
@@ -755,9 +765,6 @@ pub fn sys_memfd_create(t: &mut Task, a: &Args) -> SysResult {
             e
         }
     })?;
-    if flags & !KNOWN != 0 {
-        return Err(Errno::EINVAL);
-    }
     let file = crate::fs::mem::memfd(&name, t.uid(), t.gid())?;
     Ok(install(t, file, flags & MFD_CLOEXEC != 0)? as u64)
 }
@@ -866,6 +873,9 @@ fn do_poll(t: &mut Task, addr: u64, nfds: u64, deadline: Option<Instant>) -> Sys
         return Err(Errno::EINVAL);
     }
     let n = nfds as usize;
+    if !access_ok(addr, n * 8) {
+        return Err(Errno::EFAULT);
+    }
     let mut raw = t.mm().copy_in_vec(addr, n * 8)?;
     let req: Vec<(i32, u32)> = raw
         .chunks_exact(8)

@@ -416,6 +416,9 @@ pub fn sys_fstatfs(t: &mut Task, a: &Args) -> SysResult {
 // links and names
 
 fn do_readlink(t: &mut Task, dirfd: i32, path_addr: u64, buf: u64, size: i32) -> SysResult {
+    if size <= 0 {
+        return Err(Errno::EINVAL);
+    }
     let path = path_arg(t, path_addr, true)?;
     let target = if path.is_empty() {
         // readlinkat(fd, "") reads the symlink an O_PATH|O_NOFOLLOW fd names.
@@ -541,6 +544,12 @@ pub fn sys_mkdirat(t: &mut Task, a: &Args) -> SysResult {
 }
 
 fn do_mknod(t: &mut Task, dirfd: i32, path_addr: u64, mode: u32, dev: u64) -> SysResult {
+    // The type is checked before the path is read (may_mknod).
+    match mode & 0o170000 {
+        0 | 0o100000 | 0o020000 | 0o060000 | 0o010000 | 0o140000 => {}
+        0o040000 => return Err(Errno::EPERM),
+        _ => return Err(Errno::EINVAL),
+    }
     let path = path_arg(t, path_addr, false)?;
     let start = start_dir(t, dirfd, &path)?;
     t.fs.mknod(&creds(t), start.as_ref(), &path, mode, dev)?;

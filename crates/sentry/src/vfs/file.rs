@@ -138,6 +138,17 @@ pub trait FileOps: Send + Sync {
         None
     }
 
+    /// pread on a file without a position of its own (an inherited host descriptor:
+    /// the host says whether it can). None: ESPIPE.
+    fn pread_at(&self, _buf: &mut [u8], _off: u64) -> Option<Result<usize, Errno>> {
+        None
+    }
+
+    /// pwrite counterpart of `pread_at`.
+    fn pwrite_at(&self, _buf: &[u8], _off: u64) -> Option<Result<usize, Errno>> {
+        None
+    }
+
     /// For a FIFO opened without O_NONBLOCK: Some(whether the other side has opened);
     /// open(2) waits until it has. None for everything else.
     fn wait_partner(&self) -> Option<bool> {
@@ -366,11 +377,12 @@ impl File {
         {
             return Err(Errno::EISDIR);
         }
-        if at.is_some() && !self.ops.seekable() {
-            return Err(Errno::ESPIPE);
-        }
         let mut guard = ScratchBuf::take(len.min(IO_CHUNK));
         let buf = guard.as_mut();
+        if let (Some(off), false) = (at, self.ops.seekable()) {
+            let n = self.ops.pread_at(buf, off).unwrap_or(Err(Errno::ESPIPE))?;
+            return if n == 0 { Ok(0) } else { sink(0, &buf[..n]) };
+        }
         if !self.ops.seekable() {
             if len == 0 {
                 return self.ops.read(buf, 0);
@@ -430,14 +442,18 @@ impl File {
         if !self.writable() {
             return Err(Errno::EBADF);
         }
-        if at.is_some() && !self.ops.seekable() {
-            return Err(Errno::ESPIPE);
-        }
         if let Some(r) = self.ops.write_discard(len) {
             return r;
         }
         let mut guard = ScratchBuf::take(len.min(IO_CHUNK));
         let buf = guard.as_mut();
+        if let (Some(off), false) = (at, self.ops.seekable()) {
+            let k = if buf.is_empty() { 0 } else { source(0, buf)? };
+            return self
+                .ops
+                .pwrite_at(&buf[..k], off)
+                .unwrap_or(Err(Errno::ESPIPE));
+        }
         if !self.ops.seekable() {
             let k = if buf.is_empty() { 0 } else { source(0, buf)? };
             return self.ops.write(&buf[..k], 0);
