@@ -106,6 +106,18 @@ fn view_of(pid: i32) -> Option<Arc<ProcessView>> {
     source().and_then(|s| s.view(pid))
 }
 
+/// Whether process `pid` still exists (for locks owned by processes). Without a
+/// registered kernel, every process is assumed alive.
+pub fn process_alive(pid: i32) -> bool {
+    if caller().is_some_and(|c| c.pid == pid) {
+        return true;
+    }
+    match source() {
+        Some(s) => s.view(pid).is_some(),
+        None => true,
+    }
+}
+
 fn pids() -> Vec<i32> {
     let mut v = source().map(|s| s.pids()).unwrap_or_default();
     if let Some(c) = caller() {

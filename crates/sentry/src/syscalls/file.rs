@@ -39,7 +39,7 @@ pub const HANDLERS: &[(u64, Handler, Support, &[Arg])] = &[
     (32, P(sys_dup), Full, &[Fd]),
     (33, P(sys_dup2), Full, &[Fd, Fd]),
     (40, P(sys_sendfile), Full, &[Fd, Fd, Ptr, Size]),
-    (72, P(sys_fcntl), Partial("locks are accepted, not enforced"), &[Fd, Int, Hex]),
+    (72, P(sys_fcntl), Partial("no deadlock detection for F_SETLKW"), &[Fd, Int, Hex]),
     (74, P(sys_fsync), Full, &[Fd]),
     (75, P(sys_fdatasync), Full, &[Fd]),
     (217, P(sys_getdents64), Full, &[Fd, Ptr, Size]),
@@ -394,7 +394,100 @@ pub fn sys_lseek(t: &mut Task, a: &Args) -> SysResult {
 
 pub fn sys_close(t: &mut Task, a: &Args) -> SysResult {
     let f = t.fds.remove(a.fd(0))?;
+    // Closing any descriptor of a file drops the process's POSIX record locks on it.
+    crate::fs::lock::release_records(&f, crate::fs::lock::Owner::Process(t.pid()));
     drop(f);
+    Ok(0)
+}
+
+/// fcntl's record locks: F_GETLK/F_SETLK/F_SETLKW and their OFD forms.
+fn record_lock(t: &mut Task, file: &Arc<File>, cmd: i32, addr: u64) -> SysResult {
+    use crate::fs::lock::{ofd_owner, set_record, test_record, Owner};
+    let mut fl = [0u8; 32];
+    t.mm().copy_in(addr, &mut fl)?;
+    let ltype = i16::from_ne_bytes([fl[0], fl[1]]);
+    let whence = i16::from_ne_bytes([fl[2], fl[3]]);
+    let lstart = i64::from_ne_bytes(fl[8..16].try_into().map_err(|_| Errno::EFAULT)?);
+    let llen = i64::from_ne_bytes(fl[16..24].try_into().map_err(|_| Errno::EFAULT)?);
+    let lpid = i32::from_ne_bytes(fl[24..28].try_into().map_err(|_| Errno::EFAULT)?);
+    let ofd = matches!(
+        cmd,
+        libc::F_OFD_GETLK | libc::F_OFD_SETLK | libc::F_OFD_SETLKW
+    );
+    if ofd && lpid != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let kind = match ltype as i32 {
+        libc::F_RDLCK => Some(false),
+        libc::F_WRLCK => Some(true),
+        libc::F_UNLCK => None,
+        _ => return Err(Errno::EINVAL),
+    };
+    let base: i64 = match whence as i32 {
+        libc::SEEK_SET => 0,
+        libc::SEEK_CUR => i64::try_from(file.seek(0, 1)?).map_err(|_| Errno::EOVERFLOW)?,
+        libc::SEEK_END => i64::try_from(file.stat()?.size).map_err(|_| Errno::EOVERFLOW)?,
+        _ => return Err(Errno::EINVAL),
+    };
+    let mut start = base.checked_add(lstart).ok_or(Errno::EOVERFLOW)?;
+    let end: u64;
+    if llen > 0 {
+        end = start.checked_add(llen).ok_or(Errno::EOVERFLOW)? as u64;
+    } else if llen < 0 {
+        end = start as u64;
+        start = start.checked_add(llen).ok_or(Errno::EINVAL)?;
+    } else {
+        end = u64::MAX;
+    }
+    if start < 0 {
+        return Err(Errno::EINVAL);
+    }
+    let start = start as u64;
+    let me = if ofd {
+        ofd_owner(file)
+    } else {
+        Owner::Process(t.pid())
+    };
+    if matches!(cmd, libc::F_GETLK | libc::F_OFD_GETLK) {
+        let Some(write) = kind else {
+            return Err(Errno::EINVAL);
+        };
+        match test_record(file, me, start, end, write)? {
+            None => fl[0..2].copy_from_slice(&(libc::F_UNLCK as i16).to_ne_bytes()),
+            Some(c) => {
+                let ty = if c.write {
+                    libc::F_WRLCK
+                } else {
+                    libc::F_RDLCK
+                } as i16;
+                fl[0..2].copy_from_slice(&ty.to_ne_bytes());
+                fl[2..4].copy_from_slice(&(libc::SEEK_SET as i16).to_ne_bytes());
+                fl[8..16].copy_from_slice(&(c.start as i64).to_ne_bytes());
+                let len = if c.end == u64::MAX {
+                    0
+                } else {
+                    (c.end - c.start) as i64
+                };
+                fl[16..24].copy_from_slice(&len.to_ne_bytes());
+                fl[24..28].copy_from_slice(&c.pid.to_ne_bytes());
+            }
+        }
+        t.mm().copy_out(addr, &fl)?;
+        return Ok(0);
+    }
+    match kind {
+        Some(false) if !file.readable() => return Err(Errno::EBADF),
+        Some(true) if !file.writable() => return Err(Errno::EBADF),
+        _ => {}
+    }
+    if matches!(cmd, libc::F_SETLKW | libc::F_OFD_SETLKW) {
+        let f = file.clone();
+        t.block_on(crate::fs::lock::queue(), events::ALL, None, |_| {
+            set_record(&f, me, start, end, kind)
+        })?;
+    } else {
+        set_record(file, me, start, end, kind)?;
+    }
     Ok(0)
 }
 
@@ -468,20 +561,12 @@ pub fn sys_fcntl(t: &mut Task, a: &Args) -> SysResult {
             file.set_status_flags(a.u32(2));
             Ok(0)
         }
-        libc::F_GETLK | libc::F_OFD_GETLK => {
-            // No locks are ever held by others: report the range unlocked.
-            let addr = a.addr(2);
-            let mut fl = [0u8; 32];
-            t.mm().copy_in(addr, &mut fl)?;
-            fl[0..2].copy_from_slice(&(libc::F_UNLCK as i16).to_ne_bytes());
-            t.mm().copy_out(addr, &fl)?;
-            Ok(0)
-        }
-        libc::F_SETLK | libc::F_SETLKW | libc::F_OFD_SETLK | libc::F_OFD_SETLKW => {
-            let mut fl = [0u8; 32];
-            t.mm().copy_in(a.addr(2), &mut fl)?;
-            Ok(0)
-        }
+        libc::F_GETLK
+        | libc::F_OFD_GETLK
+        | libc::F_SETLK
+        | libc::F_SETLKW
+        | libc::F_OFD_SETLK
+        | libc::F_OFD_SETLKW => record_lock(t, &file, cmd, a.addr(2)),
         libc::F_GETOWN | libc::F_SETOWN | 10 | 11 => Ok(0), // 10, 11: F_SETSIG, F_GETSIG
         libc::F_GETPIPE_SZ | libc::F_SETPIPE_SZ => {
             if file.file_type() == Some(crate::vfs::FileType::Fifo) {

@@ -198,9 +198,14 @@ impl Drop for File {
 }
 
 impl File {
-    /// Records that flock was used on this description.
+    /// Records that flock or a record lock was used on this description.
     pub fn mark_flocked(&self) {
         self.flocked.store(true, Ordering::Relaxed);
+    }
+
+    /// Whether locks may be held through this description.
+    pub fn has_locks(&self) -> bool {
+        self.flocked.load(Ordering::Relaxed)
     }
 
     pub fn new(
