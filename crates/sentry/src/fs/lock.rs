@@ -134,8 +134,11 @@ pub struct Conflict {
     pub pid: i32,
 }
 
-fn records() -> &'static Mutex<HashMap<(u64, u64), Vec<Range>>> {
-    static R: OnceLock<Mutex<HashMap<(u64, u64), Vec<Range>>>> = OnceLock::new();
+/// Record locks per file identity (st_dev, st_ino).
+type Records = Mutex<HashMap<(u64, u64), Vec<Range>>>;
+
+fn records() -> &'static Records {
+    static R: OnceLock<Records> = OnceLock::new();
     R.get_or_init(|| Mutex::new(HashMap::new()))
 }
 
