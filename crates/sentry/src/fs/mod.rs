@@ -15,3 +15,4 @@ pub mod lock;
 pub mod mem;
 pub mod pipe;
 pub mod proc;
+pub mod xattr;

@@ -7,8 +7,8 @@
 //! sys_rename, sys_renameat, sys_renameat2, sys_symlink, sys_symlinkat, sys_link,
 //! sys_linkat, sys_chmod, sys_fchmod, sys_fchmodat, sys_chown, sys_fchown, sys_lchown,
 //! sys_fchownat, sys_truncate, sys_ftruncate, sys_utimensat, sys_umask, sys_statfs,
-//! sys_fstatfs, and the xattr family (sys_{,l,f}{get,set,list,remove}xattr), which
-//! stores nothing: every object has no extended attributes.
+//! sys_fstatfs, and the xattr family (sys_{,l,f}{get,set,list,remove}xattr), kept in
+//! sandbox memory (`fs::xattr`).
 
 use super::file::install;
 use super::strace::Arg::{self, *};
@@ -71,18 +71,18 @@ pub const HANDLERS: &[(u64, Handler, Support, &[Arg])] = &[
     (437, P(sys_openat2), Partial("RESOLVE_CACHED is ignored"), &[Fd, Path, Ptr, Size]),
     (439, P(sys_faccessat2), Full, &[Fd, Path, Int, Hex]),
     (161, P(sys_chroot), Full, &[Path]),
-    (188, P(sys_setxattr), Partial("no extended attributes are stored"), &[Path, Ptr, Ptr, Size, Hex]),
-    (189, P(sys_lsetxattr), Partial("no extended attributes are stored"), &[Path, Ptr, Ptr, Size, Hex]),
-    (190, P(sys_fsetxattr), Partial("no extended attributes are stored"), &[Fd, Ptr, Ptr, Size, Hex]),
-    (191, P(sys_getxattr), Partial("no extended attributes are stored"), &[Path, Ptr, Ptr, Size]),
-    (192, P(sys_lgetxattr), Partial("no extended attributes are stored"), &[Path, Ptr, Ptr, Size]),
-    (193, P(sys_fgetxattr), Partial("no extended attributes are stored"), &[Fd, Ptr, Ptr, Size]),
-    (194, P(sys_listxattr), Partial("no extended attributes are stored"), &[Path, Ptr, Size]),
-    (195, P(sys_llistxattr), Partial("no extended attributes are stored"), &[Path, Ptr, Size]),
-    (196, P(sys_flistxattr), Partial("no extended attributes are stored"), &[Fd, Ptr, Size]),
-    (197, P(sys_removexattr), Partial("no extended attributes are stored"), &[Path, Ptr]),
-    (198, P(sys_lremovexattr), Partial("no extended attributes are stored"), &[Path, Ptr]),
-    (199, P(sys_fremovexattr), Partial("no extended attributes are stored"), &[Fd, Ptr]),
+    (188, P(sys_setxattr), Partial("kept in sandbox memory"), &[Path, Ptr, Ptr, Size, Hex]),
+    (189, P(sys_lsetxattr), Partial("kept in sandbox memory"), &[Path, Ptr, Ptr, Size, Hex]),
+    (190, P(sys_fsetxattr), Partial("kept in sandbox memory"), &[Fd, Ptr, Ptr, Size, Hex]),
+    (191, P(sys_getxattr), Partial("kept in sandbox memory"), &[Path, Ptr, Ptr, Size]),
+    (192, P(sys_lgetxattr), Partial("kept in sandbox memory"), &[Path, Ptr, Ptr, Size]),
+    (193, P(sys_fgetxattr), Partial("kept in sandbox memory"), &[Fd, Ptr, Ptr, Size]),
+    (194, P(sys_listxattr), Partial("kept in sandbox memory"), &[Path, Ptr, Size]),
+    (195, P(sys_llistxattr), Partial("kept in sandbox memory"), &[Path, Ptr, Size]),
+    (196, P(sys_flistxattr), Partial("kept in sandbox memory"), &[Fd, Ptr, Size]),
+    (197, P(sys_removexattr), Partial("kept in sandbox memory"), &[Path, Ptr]),
+    (198, P(sys_lremovexattr), Partial("kept in sandbox memory"), &[Path, Ptr]),
+    (199, P(sys_fremovexattr), Partial("kept in sandbox memory"), &[Fd, Ptr]),
 ];
 
 const AT_FDCWD: i32 = -100;
@@ -936,17 +936,19 @@ pub fn sys_umask(t: &mut Task, a: &Args) -> SysResult {
 }
 
 // ---------------------------------------------------------------------------------
-// extended attributes: none are kept
+// extended attributes (kept in memory, never on the host)
 
 /// The object an xattr call names: a path (following or not) or a descriptor.
-fn xattr_target(t: &Task, a: &Args, by_fd: bool, follow: bool) -> Result<(), Errno> {
+fn xattr_target(t: &Task, a: &Args, by_fd: bool, follow: bool) -> Result<Arc<Dentry>, Errno> {
     if by_fd {
-        t.fds.get(a.fd(0))?;
-        return Ok(());
+        let f = t.fds.get(a.fd(0))?;
+        if f.is_path() {
+            return Err(Errno::EBADF);
+        }
+        return f.dentry().cloned().ok_or(Errno::EOPNOTSUPP);
     }
     let path = path_arg(t, a.addr(0), false)?;
-    t.fs.lookup(&creds(t), None, &path, follow)?;
-    Ok(())
+    t.fs.lookup(&creds(t), None, &path, follow)
 }
 
 /// An attribute name: EFAULT, ERANGE for "" or more than XATTR_NAME_MAX (255).
@@ -964,35 +966,68 @@ fn xattr_name(t: &Task, addr: u64) -> Result<Vec<u8>, Errno> {
     Ok(n)
 }
 
+/// Copies `data` out for get/listxattr: size 0 asks for the length, ERANGE if short.
+fn xattr_out(t: &Task, addr: u64, size: usize, data: &[u8]) -> SysResult {
+    if size == 0 {
+        return Ok(data.len() as u64);
+    }
+    if size < data.len() {
+        return Err(Errno::ERANGE);
+    }
+    t.mm().copy_out(addr, data)?;
+    Ok(data.len() as u64)
+}
+
 fn getxattr(t: &mut Task, a: &Args, by_fd: bool, follow: bool) -> SysResult {
-    xattr_target(t, a, by_fd, follow)?;
-    xattr_name(t, a.addr(1))?;
-    Err(Errno::ENODATA)
+    use crate::fs::xattr;
+    let name = xattr_name(t, a.addr(1))?;
+    let d = xattr_target(t, a, by_fd, follow)?;
+    xattr::check_name(&name, d.inode.file_type(), t.cred.euid, false)?;
+    let v = xattr::get(d.inode.id(), &name).ok_or(Errno::ENODATA)?;
+    xattr_out(t, a.addr(2), a.usize(3), &v)
 }
 
 fn setxattr(t: &mut Task, a: &Args, by_fd: bool, follow: bool) -> SysResult {
-    const XATTR_CREATE: u32 = 1;
-    const XATTR_REPLACE: u32 = 2;
-    if a.u32(4) & !(XATTR_CREATE | XATTR_REPLACE) != 0 {
+    use crate::fs::xattr;
+    if a.u32(4) & !(xattr::CREATE | xattr::REPLACE) != 0 {
         return Err(Errno::EINVAL);
     }
-    xattr_target(t, a, by_fd, follow)?;
-    xattr_name(t, a.addr(1))?;
-    if a.usize(3) > 65536 {
+    let name = xattr_name(t, a.addr(1))?;
+    let size = a.usize(3);
+    if size > xattr::SIZE_MAX {
         return Err(Errno::E2BIG);
     }
-    Err(Errno::EOPNOTSUPP)
-}
-
-fn listxattr(t: &mut Task, a: &Args, by_fd: bool, follow: bool) -> SysResult {
-    xattr_target(t, a, by_fd, follow)?;
+    let value = t.mm().copy_in_vec(a.addr(2), size)?;
+    let d = xattr_target(t, a, by_fd, follow)?;
+    xattr::check_name(&name, d.inode.file_type(), t.cred.euid, true)?;
+    if d.mount.readonly {
+        return Err(Errno::EROFS);
+    }
+    let c = creds(t);
+    let st = d.inode.stat()?;
+    if c.uid != 0 && c.uid != st.uid {
+        crate::vfs::perm::check(&st, &c, crate::vfs::perm::MAY_WRITE)?;
+    }
+    xattr::set(d.inode.id(), &name, &value, a.u32(4))?;
     Ok(0)
 }
 
+fn listxattr(t: &mut Task, a: &Args, by_fd: bool, follow: bool) -> SysResult {
+    let d = xattr_target(t, a, by_fd, follow)?;
+    let names = crate::fs::xattr::list(d.inode.id());
+    xattr_out(t, a.addr(1), a.usize(2), &names)
+}
+
 fn removexattr(t: &mut Task, a: &Args, by_fd: bool, follow: bool) -> SysResult {
-    xattr_target(t, a, by_fd, follow)?;
-    xattr_name(t, a.addr(1))?;
-    Err(Errno::ENODATA)
+    use crate::fs::xattr;
+    let name = xattr_name(t, a.addr(1))?;
+    let d = xattr_target(t, a, by_fd, follow)?;
+    xattr::check_name(&name, d.inode.file_type(), t.cred.euid, true)?;
+    if d.mount.readonly {
+        return Err(Errno::EROFS);
+    }
+    xattr::remove(d.inode.id(), &name)?;
+    Ok(0)
 }
 
 pub fn sys_getxattr(t: &mut Task, a: &Args) -> SysResult {
