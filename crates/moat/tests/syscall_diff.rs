@@ -402,10 +402,14 @@ fn inherited_fds() -> &'static [RawFd] {
 }
 
 fn run_in_moat(root: &Path, name: &str) -> Outcome {
+    run_in_moat_with(root, name, strace())
+}
+
+fn run_in_moat_with(root: &Path, name: &str, with_strace: bool) -> Outcome {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_moat"));
     base_env(&mut cmd);
     cmd.arg("do");
-    if strace() {
+    if with_strace {
         cmd.arg("--strace");
     }
     cmd.arg("--rootfs")
@@ -413,6 +417,46 @@ fn run_in_moat(root: &Path, name: &str) -> Outcome {
         .arg("--")
         .arg(format!("/{name}"));
     run(cmd)
+}
+
+/// `--strace` must not change what a program sees: the garbage programs (whose odd
+/// arguments stress the decoder most) print the same and end the same with and without
+/// it. Compares moat with moat, so it holds whether or not a program matches Linux.
+#[test]
+fn strace_changes_nothing() {
+    if host_only() {
+        return;
+    }
+    let root = rootfs();
+    let mut failures = Vec::new();
+    for name in PROGRAMS.iter().filter(|p| p.starts_with("garbage_")) {
+        compile(root, name);
+        let plain = run_in_moat_with(root, name, false);
+        let traced = run_in_moat_with(root, name, true);
+        let same = plain.stdout == traced.stdout && plain.ending == traced.ending;
+        // known_failures.txt may list "strace:<program>" like any program.
+        match (known_failure(&format!("strace:{name}")), same) {
+            (Some(reason), true) => failures.push(format!(
+                "`{name}` now behaves the same under --strace: remove strace:{name} from \
+                 tests/syscalls/known_failures.txt (it was listed as: {reason})"
+            )),
+            (Some(reason), false) => eprintln!("known failure strace:{name} ({reason})"),
+            (None, true) => {}
+            (None, false) => failures.push(format!(
+                "`{name}`: without --strace {}, with --strace {}\n{}\nmoat --strace stderr (last 10 lines):\n{}",
+                plain.ending,
+                traced.ending,
+                unified_diff("plain", &plain.stdout, "--strace", &traced.stdout),
+                tail(&traced.stderr, 10)
+            )),
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "--strace changed the behaviour of {} program(s):\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 /// Paths a program may write on the host run: entries of `/`, `/tmp` and `/root` named
@@ -610,7 +654,7 @@ fn known_failures_name_real_programs() {
         .map(|line| line.split('#').next().unwrap_or("").trim())
         .filter(|line| !line.is_empty())
         .filter_map(|line| line.split_whitespace().next())
-        .filter(|program| !PROGRAMS.contains(program))
+        .filter(|entry| !PROGRAMS.contains(&entry.strip_prefix("strace:").unwrap_or(entry)))
         .collect();
     assert!(
         unknown.is_empty(),
