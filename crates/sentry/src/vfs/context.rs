@@ -105,8 +105,12 @@ impl FsContext {
     /// getcwd(2)'s answer.
     /// A cwd outside the root (after chroot) reads "(unreachable)/..." as on Linux.
     pub fn cwd_path(&self) -> Vec<u8> {
+        let mut depth = 0;
         let mut cur = Some(self.cwd.clone());
-        while let Some(c) = cur {
+        while let Some(c) = cur.take().filter(|_| {
+            depth += 1;
+            depth < 2048
+        }) {
             if c.same(&self.root) {
                 return self.cwd.path_from(Some(&self.root));
             }
@@ -533,8 +537,12 @@ impl FsContext {
         }
         // A directory cannot move below itself.
         if src_dir {
+            let mut depth = 0;
             let mut cur = Some(dst_lk.parent.clone());
-            while let Some(c) = cur {
+            while let Some(c) = cur.take().filter(|_| {
+                depth += 1;
+                depth < 2048
+            }) {
                 if c.same(&src) {
                     return Err(Errno::EINVAL);
                 }
@@ -543,8 +551,12 @@ impl FsContext {
         }
         if let Some(d) = &dst {
             // ... and its destination cannot be one of its ancestors.
+            let mut depth = 0;
             let mut cur = Some(src_lk.parent.clone());
-            while let Some(c) = cur {
+            while let Some(c) = cur.take().filter(|_| {
+                depth += 1;
+                depth < 2048
+            }) {
                 if c.same(d) {
                     return Err(Errno::ENOTEMPTY);
                 }
@@ -593,8 +605,12 @@ impl FsContext {
         }
         // Neither may be an ancestor of the other's new place.
         for (moving, into) in [(a, &b_lk.parent), (b, &a_lk.parent)] {
+            let mut depth = 0;
             let mut cur = Some(into.clone());
-            while let Some(c) = cur {
+            while let Some(c) = cur.take().filter(|_| {
+                depth += 1;
+                depth < 2048
+            }) {
                 if c.same(moving) {
                     return Err(Errno::EINVAL);
                 }

@@ -136,7 +136,9 @@ impl Dentry {
     pub fn path_from(&self, stop: Option<&Dentry>) -> Vec<u8> {
         let mut names: Vec<Vec<u8>> = Vec::new();
         let mut cur: Option<Arc<Dentry>> = None;
-        loop {
+        // Bounded: the VFS never makes a dentry its own ancestor, but a bug must not hang
+        // a task (PATH_MAX/2 levels is more than any real path has).
+        for _ in 0..2048 {
             let d: &Dentry = cur.as_deref().unwrap_or(self);
             if stop.is_some_and(|s| s.same(d)) {
                 break;
