@@ -299,7 +299,7 @@ type Resolved = (vfs::Executable, Vec<u8>, Vec<Vec<u8>>);
 /// Follows `#!` lines: returns the executable to load and the final argv.
 fn resolve_script(t: &Task, mut path: Vec<u8>, mut argv: Vec<Vec<u8>>) -> Result<Resolved, Errno> {
     for _ in 0..5 {
-        let exe = vfs::open_executable(&t.fs, &path)?;
+        let exe = vfs::open_executable_as(&t.fs, &super::fs::creds(t), &path)?;
         let head = exe.read_head(256)?;
         if !head.starts_with(b"#!") {
             return Ok((exe, path, argv));
@@ -351,10 +351,10 @@ pub fn exec(
     let k = t.k.clone();
     let image = k.images.get_or_build(&k.mf, &exe)?;
     let interp = match &image.interp {
-        Some(p) => Some(
-            k.images
-                .get_or_build(&k.mf, &vfs::open_executable(&t.fs, p)?)?,
-        ),
+        Some(p) => Some(k.images.get_or_build(
+            &k.mf,
+            &vfs::open_executable_as(&t.fs, &super::fs::creds(t), p)?,
+        )?),
         None => None,
     };
     let mm = MemoryManager::new(k.mf.clone(), k.platform.user_range(), k.platform.reserved());
