@@ -20,7 +20,7 @@ use abi::Errno;
 use kernel::{
     default_rlimits, ContextSource, Cred, KernelShared, Node, TaskSeed, TaskShared, ThreadGroup,
 };
-use mm::{MemoryFile, MemoryManager};
+use mm::MemoryFile;
 use std::os::fd::OwnedFd;
 use std::sync::Arc;
 
@@ -114,23 +114,6 @@ impl Kernel {
             resolve_program(&fs, &argv0, &spec.env).map_err(errno(format!("finding {argv0:?}")))?;
         let exe =
             vfs::open_executable(&fs, path.as_bytes()).map_err(errno(format!("opening {path}")))?;
-        let main_image = k
-            .images
-            .get_or_build(&k.mf, &exe)
-            .map_err(errno(format!("loading {path}")))?;
-        let interp = match &main_image.interp {
-            Some(p) => {
-                let ie = vfs::open_executable(&fs, p)
-                    .map_err(errno(format!("opening the interpreter of {path}")))?;
-                Some(
-                    k.images
-                        .get_or_build(&k.mf, &ie)
-                        .map_err(errno(format!("loading the interpreter of {path}")))?,
-                )
-            }
-            None => None,
-        };
-        let mm = MemoryManager::new(k.mf.clone(), k.platform.user_range(), k.platform.reserved());
         let argv: Vec<Vec<u8>> = spec.argv.iter().map(|s| s.as_bytes().to_vec()).collect();
         let envp: Vec<Vec<u8>> = spec.env.iter().map(|s| s.as_bytes().to_vec()).collect();
         let ids = loader::AuxIds {
@@ -139,16 +122,10 @@ impl Kernel {
             gid: spec.gid,
             egid: spec.gid,
         };
-        let image = loader::load(
-            &mm,
-            &main_image,
-            interp.as_deref(),
-            &argv,
-            &envp,
-            path.as_bytes(),
-            ids,
-        )
-        .map_err(errno(format!("loading {path}")))?;
+        let open_interp = |p: &[u8]| vfs::open_executable(&fs, p);
+        let (mm, image) = k
+            .load_program(&exe, open_interp, &argv, &envp, path.as_bytes(), ids)
+            .map_err(errno(format!("loading {path}")))?;
 
         let (pid, tg, shared) = {
             let mut tree = k
@@ -157,20 +134,7 @@ impl Kernel {
                 .map_err(|_| errno("process tree")(Errno::EAGAIN))?;
             let pid = tree.alloc_pid();
             let tg = ThreadGroup::new(pid, Default::default());
-            if let Ok(mut c) = tg.comm.lock() {
-                *c = exe
-                    .path
-                    .rsplit('/')
-                    .next()
-                    .unwrap_or("")
-                    .chars()
-                    .take(15)
-                    .collect();
-            }
-            if let Ok(mut info) = tg.info.lock() {
-                info.cmdline = nul_joined(&argv);
-                info.environ = nul_joined(&envp);
-            }
+            tg.set_program(&exe.path, &argv, &envp);
             let shared = TaskShared::new(pid, Default::default());
             if let Ok(mut t) = tg.tasks.lock() {
                 t.push(shared.clone());
@@ -220,16 +184,6 @@ impl Kernel {
         }
         Ok(Process { k: k.clone(), tg })
     }
-}
-
-/// Strings as /proc/PID/cmdline shows them: each followed by a NUL.
-pub(crate) fn nul_joined(items: &[Vec<u8>]) -> Vec<u8> {
-    let mut out = Vec::new();
-    for i in items {
-        out.extend_from_slice(i);
-        out.push(0);
-    }
-    out
 }
 
 /// Finds `prog` the way runc does: as given if it contains a slash, else on $PATH.

@@ -117,6 +117,32 @@ impl KernelShared {
             .map(|n| n.tg.clone())
     }
 
+    /// Builds a new address space running `exe` (and its interpreter, found with
+    /// `open_interp`): the memory manager, not yet mapped anywhere, and where to start.
+    pub fn load_program(
+        &self,
+        exe: &crate::vfs::Executable,
+        open_interp: impl FnOnce(&[u8]) -> Result<crate::vfs::Executable, abi::Errno>,
+        argv: &[Vec<u8>],
+        envp: &[Vec<u8>],
+        exec_path: &[u8],
+        ids: crate::loader::AuxIds,
+    ) -> Result<(crate::mm::MemoryManager, crate::loader::Image), abi::Errno> {
+        let image = self.images.get_or_build(&self.mf, exe)?;
+        let interp = match &image.interp {
+            Some(p) => Some(self.images.get_or_build(&self.mf, &open_interp(p)?)?),
+            None => None,
+        };
+        let mm = crate::mm::MemoryManager::new(
+            self.mf.clone(),
+            self.platform.user_range(),
+            self.platform.reserved(),
+        );
+        let start =
+            crate::loader::load(&mm, &image, interp.as_deref(), argv, envp, exec_path, ids)?;
+        Ok((mm, start))
+    }
+
     /// A live thread by tid, with its thread group.
     pub fn thread(&self, tid: i32) -> Option<(Arc<ThreadGroup>, Arc<TaskShared>)> {
         self.tree.lock().ok()?.threads.get(&tid).cloned()

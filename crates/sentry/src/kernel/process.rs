@@ -115,6 +115,24 @@ impl ThreadGroup {
         })
     }
 
+    /// Records what a new program image shows: its name (the file's base name, 15
+    /// bytes at most, as Linux's comm) and its arguments and environment for /proc.
+    pub fn set_program(&self, path: &str, argv: &[Vec<u8>], envp: &[Vec<u8>]) {
+        if let Ok(mut c) = self.comm.lock() {
+            *c = path
+                .rsplit('/')
+                .next()
+                .unwrap_or("")
+                .chars()
+                .take(15)
+                .collect();
+        }
+        if let Ok(mut info) = self.info.lock() {
+            info.cmdline = nul_joined(argv);
+            info.environ = nul_joined(envp);
+        }
+    }
+
     pub fn threads(&self) -> Vec<Arc<TaskShared>> {
         self.tasks.lock().map(|t| t.clone()).unwrap_or_default()
     }
@@ -208,6 +226,16 @@ impl ThreadGroup {
             }
         }
     }
+}
+
+/// Strings as /proc/PID/cmdline shows them: each followed by a NUL.
+fn nul_joined(items: &[Vec<u8>]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for i in items {
+        out.extend_from_slice(i);
+        out.push(0);
+    }
+    out
 }
 
 /// A state change of a child that wait4/waitid can report.

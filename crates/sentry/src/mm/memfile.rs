@@ -93,15 +93,7 @@ impl MemoryFile {
     /// Returns a range to the allocator and its pages to the host.
     pub fn release(&self, off: u64, len: u64) {
         let Some(len) = round_up(len) else { return };
-        // SAFETY: punching a hole in our own file; no memory is touched.
-        unsafe {
-            libc::fallocate(
-                self.fd.as_raw_fd(),
-                libc::FALLOC_FL_PUNCH_HOLE | libc::FALLOC_FL_KEEP_SIZE,
-                off as i64,
-                len as i64,
-            )
-        };
+        self.zero_range(off, len);
         if let Ok(mut a) = self.alloc.lock() {
             a.free(off, len);
         }

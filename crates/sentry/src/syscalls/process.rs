@@ -348,28 +348,20 @@ pub fn exec(
         return Err(Errno::ENOENT);
     }
     let (exe, path, argv) = resolve_script(t, path, argv)?;
-    let k = t.k.clone();
-    let image = k.images.get_or_build(&k.mf, &exe)?;
-    let interp = match &image.interp {
-        Some(p) => Some(k.images.get_or_build(
-            &k.mf,
-            &vfs::open_executable_as(&t.fs, &super::fs::creds(t), p)?,
-        )?),
-        None => None,
-    };
-    let mm = MemoryManager::new(k.mf.clone(), k.platform.user_range(), k.platform.reserved());
     let ids = AuxIds {
         uid: t.cred.uid,
         euid: t.cred.euid,
         gid: t.cred.gid,
         egid: t.cred.egid,
     };
-    let img = loader::load(&mm, &image, interp.as_deref(), &argv, &envp, &path, ids)?;
+    let creds = super::fs::creds(t);
+    let open_interp = |p: &[u8]| vfs::open_executable_as(&t.fs, &creds, p);
+    let (mm, img) =
+        t.k.clone()
+            .load_program(&exe, open_interp, &argv, &envp, &path, ids)?;
+    let tg = t.tg.clone();
     let flow = finish_exec(t, exe, mm, img)?;
-    if let Ok(mut info) = t.tg.info.lock() {
-        info.cmdline = crate::nul_joined(&argv);
-        info.environ = crate::nul_joined(&envp);
-    }
+    tg.set_program(&t.exe, &argv, &envp);
     Ok(flow)
 }
 
@@ -401,17 +393,6 @@ fn finish_exec(
         if let Some(n) = tree.nodes.get_mut(&t.pid()) {
             n.execed = true;
         }
-    }
-    let base = exe
-        .path
-        .rsplit('/')
-        .next()
-        .unwrap_or("")
-        .chars()
-        .take(15)
-        .collect::<String>();
-    if let Ok(mut c) = t.tg.comm.lock() {
-        *c = base;
     }
     t.exe = exe.path;
     if let Some(v) = t.vfork.take() {
