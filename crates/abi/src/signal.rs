@@ -69,9 +69,8 @@ pub fn parse_signal(s: &str) -> Option<i32> {
 
 /// The name of a standard signal without the `SIG` prefix.
 pub fn signal_name(sig: i32) -> Option<&'static str> {
-    usize::try_from(sig - 1)
-        .ok()
-        .and_then(|i| NAMES.get(i).copied())
+    let i = usize::try_from(sig.checked_sub(1)?).ok()?;
+    NAMES.get(i).copied()
 }
 
 const NAMES: [&str; 31] = [
@@ -92,5 +91,8 @@ mod tests {
         assert_eq!(parse_signal("0"), None);
         assert_eq!(parse_signal("BOGUS"), None);
         assert_eq!(signal_name(SIGSYS), Some("SYS"));
+        assert_eq!(signal_name(i32::MIN), None);
+        assert_eq!(signal_name(0), None);
+        assert_eq!(signal_name(65), None);
     }
 }

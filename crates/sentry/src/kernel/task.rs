@@ -429,8 +429,7 @@ impl Task {
             .strace
             .then(|| syscalls::format_call(self, nr, &args));
         let result: Result<Flow, Errno> = match entry.and_then(|e| e.handler) {
-            Some(Handler::Plain(f)) => f(self, &args).map(Flow::Return),
-            Some(Handler::Flow(f)) => f(self, &args),
+            Some(handler) => self.call_guarded(nr, handler, &args),
             None => {
                 self.k.log_unimplemented(nr);
                 Err(Errno::ENOSYS)
@@ -489,6 +488,28 @@ impl Task {
                 .lock()
                 .map(|s| s.pending.bits & bit != 0)
                 .unwrap_or(true)
+    }
+
+    /// Runs a handler. A panic in it is a sentry bug, but the application must not be
+    /// able to turn it into a crash of the sandbox: it is logged and the call fails
+    /// with EFAULT.
+    fn call_guarded(&mut self, nr: u64, handler: Handler, args: &Args) -> Result<Flow, Errno> {
+        let run = std::panic::AssertUnwindSafe(|| match handler {
+            Handler::Plain(f) => f(self, args).map(Flow::Return),
+            Handler::Flow(f) => f(self, args),
+        });
+        match std::panic::catch_unwind(run) {
+            Ok(r) => r,
+            Err(_) => {
+                let name = syscalls::entry(nr).map_or("unknown", |e| e.name);
+                tracing::error!(
+                    nr,
+                    name,
+                    "sentry bug: the handler panicked; the call fails with EFAULT"
+                );
+                Err(Errno::EFAULT)
+            }
+        }
     }
 
     /// Takes the next deliverable signal with its disposition.

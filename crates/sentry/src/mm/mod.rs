@@ -325,6 +325,40 @@ impl Layout {
         Ok(())
     }
 
+    /// Moves the mappings of `[old, old+len)` to `new` (an unmapped range), keeping
+    /// their memory: nothing is copied.
+    fn move_range(
+        &mut self,
+        space: &mut dyn AddressSpace,
+        old: u64,
+        len: u64,
+        new: u64,
+    ) -> Result<(), Errno> {
+        let old_end = old.checked_add(len).ok_or(Errno::EINVAL)?;
+        self.valid_range(new, len).ok_or(Errno::ENOMEM)?;
+        self.split_at(old);
+        self.split_at(old_end);
+        let moved: Vec<Vma> = self
+            .vmas
+            .range(old..old_end)
+            .map(|(_, v)| v.clone())
+            .collect();
+        for v in &moved {
+            self.vmas.remove(&v.start);
+        }
+        space.unmap(old, len).map_err(platform_err)?;
+        for mut v in moved {
+            let off = v.file_offset(v.start);
+            let size = v.end - v.start;
+            v.start = new + (v.start - old);
+            v.end = v.start + size;
+            let prot = if v.past_eof { Prot::NONE } else { v.prot };
+            space.map(v.start, size, prot, off).map_err(platform_err)?;
+            self.vmas.insert(v.start, v);
+        }
+        Ok(())
+    }
+
     /// MADV_DONTNEED: private anonymous pages in `[start, end)` read back as zeros (and
     /// go back to the host). ENOMEM if part of the range is unmapped.
     fn discard(&self, start: u64, end: u64) -> Result<(), Errno> {
@@ -842,6 +876,39 @@ impl MemoryManager {
     /// A free range of `len` bytes in the mmap area.
     pub fn find_free(&self, len: u64) -> Result<u64, Errno> {
         self.r()?.find_free(len, 0)
+    }
+
+    pub fn move_range(
+        &self,
+        space: &mut dyn AddressSpace,
+        old: u64,
+        len: u64,
+        new: u64,
+    ) -> Result<(), Errno> {
+        self.w()?.move_range(space, old, len, new)
+    }
+
+    /// Whether every page of `[start, start+len)` is mapped (by one or more adjacent
+    /// VMAs; Linux would have merged them into one).
+    pub fn is_mapped(&self, start: u64, len: u64) -> bool {
+        let Ok(l) = self.r() else { return false };
+        let end = start.saturating_add(len);
+        let mut cur = start;
+        while cur < end {
+            match l.vma_at(cur) {
+                Some(v) => cur = v.end,
+                None => return false,
+            }
+        }
+        true
+    }
+
+    /// Whether `[start, start+len)` is free (no VMA, not reserved, in range).
+    pub fn is_free(&self, start: u64, len: u64) -> bool {
+        self.r().is_ok_and(|l| {
+            l.valid_range(start, len)
+                .is_some_and(|end| !l.overlaps(start, end))
+        })
     }
 
     pub fn discard(&self, start: u64, len: u64) -> Result<(), Errno> {

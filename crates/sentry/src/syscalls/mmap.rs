@@ -49,6 +49,10 @@ pub fn sys_mmap(t: &mut Task, a: &Args) -> SysResult {
     if len == 0 {
         return Err(Errno::EINVAL);
     }
+    // Then the size (before the type is looked at).
+    let len = round_up(len)
+        .filter(|&l| l <= MAX_MAP)
+        .ok_or(Errno::ENOMEM)?;
     // mmap ignores protection bits it does not know (mprotect does not).
     let p = Prot::from_bits(prot_bits & 7);
     let kind = flags & 0x3;
@@ -138,7 +142,8 @@ pub fn sys_munmap(t: &mut Task, a: &Args) -> SysResult {
 
 pub fn sys_mprotect(t: &mut Task, a: &Args) -> SysResult {
     let (addr, len) = (a.addr(0), a.u64(1));
-    let p = prot(a.u64(2))?;
+    // The protection is an int: bits above 32 are not the caller's.
+    let p = prot(a.u32(2) as u64)?;
     if addr % PAGE_SIZE != 0 {
         return Err(Errno::EINVAL);
     }
@@ -163,6 +168,9 @@ pub fn sys_madvise(t: &mut Task, a: &Args) -> SysResult {
         return Err(Errno::EINVAL);
     }
     let len = round_up(len).ok_or(Errno::EINVAL)?;
+    if addr.checked_add(len).is_none() {
+        return Err(Errno::EINVAL);
+    }
     // MADV_DONTNEED (4) on private anonymous memory must read back as zeros.
     if advice == 4 && len > 0 {
         t.mm().discard(addr, len)?;
@@ -172,53 +180,99 @@ pub fn sys_madvise(t: &mut Task, a: &Args) -> SysResult {
 
 const MREMAP_MAYMOVE: u64 = 1;
 const MREMAP_FIXED: u64 = 2;
+const MREMAP_DONTUNMAP: u64 = 4;
 
 /// mremap: shrinking in place, or growing by moving to a fresh mapping (copying).
 pub fn sys_mremap(t: &mut Task, a: &Args) -> SysResult {
-    let (old, old_len, new_len, flags) = (a.addr(0), a.u64(1), a.u64(2), a.u64(3));
-    if old % PAGE_SIZE != 0 || flags & !(MREMAP_MAYMOVE | MREMAP_FIXED | 4) != 0 || new_len == 0 {
+    let (old, old_len, new_len, flags, target) =
+        (a.addr(0), a.u64(1), a.u64(2), a.u64(3), a.addr(4));
+    let may_move = flags & MREMAP_MAYMOVE != 0;
+    let fixed = flags & MREMAP_FIXED != 0;
+    let dont_unmap = flags & MREMAP_DONTUNMAP != 0;
+    if !old.is_multiple_of(PAGE_SIZE)
+        || flags & !(MREMAP_MAYMOVE | MREMAP_FIXED | MREMAP_DONTUNMAP) != 0
+        || new_len == 0
+        || ((fixed || dont_unmap) && !may_move)
+        || (dont_unmap && old_len != new_len)
+    {
         return Err(Errno::EINVAL);
     }
-    if flags & MREMAP_FIXED != 0 {
-        return Err(Errno::EINVAL);
-    }
-    let old_len = round_up(old_len).ok_or(Errno::EINVAL)?;
+    let old_len = round_up(old_len).filter(|&l| l > 0).ok_or(Errno::EINVAL)?;
     let new_len = round_up(new_len)
         .filter(|&l| l <= MAX_MAP)
         .ok_or(Errno::ENOMEM)?;
-    let v = t.mm().vma_at(old).ok_or(Errno::EFAULT)?.clone();
-    if old + old_len > v.end {
+    let old_end = old.checked_add(old_len).ok_or(Errno::EFAULT)?;
+    let v = t.mm().vma_at(old).ok_or(Errno::EFAULT)?;
+    if !t.mm().is_mapped(old, old_len) {
         return Err(Errno::EFAULT);
     }
-    if new_len <= old_len {
-        if new_len < old_len {
-            let (mm, space) = t.mm_mut();
-            mm.unmap(space, old + new_len, old_len - new_len)?;
+    if fixed {
+        if !target.is_multiple_of(PAGE_SIZE) {
+            return Err(Errno::EINVAL);
         }
-        return Ok(old);
+        let target_end = target.checked_add(new_len).ok_or(Errno::EINVAL)?;
+        if target < old_end && old < target_end {
+            return Err(Errno::EINVAL);
+        }
     }
-    if flags & MREMAP_MAYMOVE == 0 || v.shared {
-        return Err(Errno::ENOMEM);
+    if !fixed && !dont_unmap {
+        if new_len <= old_len {
+            if new_len < old_len {
+                let (mm, space) = t.mm_mut();
+                mm.unmap(space, old + new_len, old_len - new_len)?;
+            }
+            return Ok(old);
+        }
+        // Grow in place when the pages after the mapping are free.
+        if t.mm().is_free(old_end, new_len - old_len) {
+            let (mm, space) = t.mm_mut();
+            mm.map_anon(
+                space,
+                Placement::Fixed(old_end),
+                new_len - old_len,
+                v.prot,
+                v.shared,
+                v.name.clone(),
+            )?;
+            return Ok(old);
+        }
+        if !may_move {
+            return Err(Errno::ENOMEM);
+        }
     }
-    let new = {
+    let new = if fixed {
         let (mm, space) = t.mm_mut();
+        mm.unmap(space, target, new_len)?;
+        target
+    } else {
+        t.mm().find_free(new_len)?
+    };
+    let kept = old_len.min(new_len);
+    let (mm, space) = t.mm_mut();
+    mm.move_range(space, old, kept, new)?;
+    if old_len > kept {
+        mm.unmap(space, old + kept, old_len - kept)?;
+    }
+    if new_len > kept {
         mm.map_anon(
             space,
-            Placement::Hint(0),
-            new_len,
+            Placement::Fixed(new + kept),
+            new_len - kept,
             v.prot,
-            false,
+            v.shared,
             v.name.clone(),
-        )?
-    };
-    let data = {
-        let mut buf = vec![0u8; old_len as usize];
-        // Read through the sentry's view regardless of protection.
-        t.mm().peek(old, &mut buf)?;
-        buf
-    };
-    t.mm().poke(new, &data)?;
-    let (mm, space) = t.mm_mut();
-    mm.unmap(space, old, old_len)?;
+        )?;
+    }
+    if dont_unmap {
+        // The source stays mapped, empty.
+        mm.map_anon(
+            space,
+            Placement::Fixed(old),
+            old_len,
+            v.prot,
+            v.shared,
+            v.name.clone(),
+        )?;
+    }
     Ok(new)
 }

@@ -608,6 +608,22 @@ pub fn sys_wait4(t: &mut Task, a: &Args) -> SysResult {
 }
 
 pub fn sys_waitid(t: &mut Task, a: &Args) -> SysResult {
+    let found = waitid_find(t, a);
+    // As on Linux, the siginfo is written whatever the outcome (zeros when there is
+    // nothing to report), so a bad pointer gives EFAULT even after another error.
+    let infop = a.addr(2);
+    if infop != 0 {
+        let info = match &found {
+            Ok(Some((pid, r))) => child_siginfo(*pid, *r).encode(),
+            _ => [0u8; 128],
+        };
+        t.mm().copy_out(infop, &info)?;
+    }
+    found?;
+    Ok(0)
+}
+
+fn waitid_find(t: &mut Task, a: &Args) -> Result<Option<(i32, ChildReport)>, Errno> {
     let id = a.i32(1);
     let target = match a.i32(0) {
         0 => Target::Any,
@@ -632,45 +648,38 @@ pub fn sys_waitid(t: &mut Task, a: &Args) -> SysResult {
         nowait: opts & WNOWAIT != 0,
     };
     let found = wait_common(t, target, o)?;
-    let infop = a.addr(2);
-    if infop != 0 {
-        let info = match found {
-            None => [0u8; 128],
-            Some((pid, r)) => {
-                let (code, status) = match r {
-                    ChildReport::Exited(ExitStatus::Exited(c)) => (ksig::CLD_EXITED, c),
-                    ChildReport::Exited(ExitStatus::Signaled(s)) => {
-                        let core =
-                            abi::signal::default_action(s) == abi::signal::DefaultAction::CoreDump;
-                        (
-                            if core {
-                                ksig::CLD_DUMPED
-                            } else {
-                                ksig::CLD_KILLED
-                            },
-                            s,
-                        )
-                    }
-                    ChildReport::Stopped(s) => (ksig::CLD_STOPPED, s),
-                    ChildReport::Continued => (ksig::CLD_CONTINUED, abi::signal::SIGCONT),
-                };
-                SigInfo {
-                    signo: abi::signal::SIGCHLD,
-                    code,
-                    pid,
-                    uid: 0,
-                    status,
-                    addr: 0,
-                }
-                .encode()
-            }
-        };
-        t.mm().copy_out(infop, &info)?;
-    }
     if a.addr(4) != 0 {
         t.mm().copy_out(a.addr(4), &[0u8; 144])?;
     }
-    Ok(0)
+    Ok(found)
+}
+
+/// The siginfo waitid reports for a child's state change.
+fn child_siginfo(pid: i32, r: ChildReport) -> SigInfo {
+    let (code, status) = match r {
+        ChildReport::Exited(ExitStatus::Exited(c)) => (ksig::CLD_EXITED, c),
+        ChildReport::Exited(ExitStatus::Signaled(s)) => {
+            let core = abi::signal::default_action(s) == abi::signal::DefaultAction::CoreDump;
+            (
+                if core {
+                    ksig::CLD_DUMPED
+                } else {
+                    ksig::CLD_KILLED
+                },
+                s,
+            )
+        }
+        ChildReport::Stopped(s) => (ksig::CLD_STOPPED, s),
+        ChildReport::Continued => (ksig::CLD_CONTINUED, abi::signal::SIGCONT),
+    };
+    SigInfo {
+        signo: abi::signal::SIGCHLD,
+        code,
+        pid,
+        uid: 0,
+        status,
+        addr: 0,
+    }
 }
 
 pub fn sys_setpgid(t: &mut Task, a: &Args) -> SysResult {

@@ -73,7 +73,10 @@ pub fn sys_getrandom(t: &mut Task, a: &Args) -> SysResult {
         let n = (len - done).min(buf.len());
         rustix::rand::getrandom(&mut buf[..n], rustix::rand::GetRandomFlags::empty())
             .map_err(|_| Errno::EIO)?;
-        match t.mm().copy_out(a.addr(0) + done as u64, &buf[..n]) {
+        match t
+            .mm()
+            .copy_out(a.addr(0).wrapping_add(done as u64), &buf[..n])
+        {
             Ok(()) => done += n,
             Err(e) if done == 0 => return Err(e),
             Err(_) => break,
@@ -133,17 +136,23 @@ pub fn sys_getrlimit(t: &mut Task, a: &Args) -> SysResult {
 }
 
 pub fn sys_setrlimit(t: &mut Task, a: &Args) -> SysResult {
-    let r = resource(a.u32(0))?;
+    // Linux reads the new limit before it looks at the resource.
     let new = get_rlimit(t, a.addr(1))?;
+    let r = resource(a.u32(0))?;
     set_rlimit(t, r, new)?;
     Ok(0)
 }
 
 pub fn sys_prlimit64(t: &mut Task, a: &Args) -> SysResult {
     let pid = a.i32(0);
-    let r = resource(a.u32(1))?;
+    // Linux's order: read the new limit, find the process, then check the resource.
+    let new = if a.addr(2) != 0 {
+        Some(get_rlimit(t, a.addr(2))?)
+    } else {
+        None
+    };
     if pid < 0 {
-        return Err(Errno::EINVAL);
+        return Err(Errno::ESRCH);
     }
     if pid != 0 && pid != t.pid() {
         // Only the caller's own limits live here; another process's are not reachable.
@@ -153,11 +162,7 @@ pub fn sys_prlimit64(t: &mut Task, a: &Args) -> SysResult {
             Errno::ESRCH
         });
     }
-    let new = if a.addr(2) != 0 {
-        Some(get_rlimit(t, a.addr(2))?)
-    } else {
-        None
-    };
+    let r = resource(a.u32(1))?;
     let old = t.rlimits[r];
     if let Some(n) = new {
         set_rlimit(t, r, n)?;
@@ -199,7 +204,8 @@ pub fn sys_sched_yield(_t: &mut Task, _: &Args) -> SysResult {
 }
 
 pub fn sys_sched_getaffinity(t: &mut Task, a: &Args) -> SysResult {
-    let len = a.usize(1);
+    // The length is an unsigned int.
+    let len = a.u32(1) as usize;
     if len < 8 || !len.is_multiple_of(8) {
         return Err(Errno::EINVAL);
     }
@@ -232,7 +238,7 @@ pub fn sys_prctl(t: &mut Task, a: &Args) -> SysResult {
             let mut name = Vec::new();
             for i in 0..15u64 {
                 let mut c = [0u8; 1];
-                t.mm().copy_in(a.addr(1) + i, &mut c)?;
+                t.mm().copy_in(a.addr(1).wrapping_add(i), &mut c)?;
                 if c[0] == 0 {
                     break;
                 }

@@ -108,11 +108,12 @@ const TIMER_ABSTIME: u32 = 1;
 
 pub fn sys_clock_nanosleep(t: &mut Task, a: &Args) -> SysResult {
     let id = a.i32(0);
+    // Linux reads the request before it looks at the clock.
+    let req = get_timespec(t, a.addr(2))?;
     clock(id)?;
     if matches!(id, 2 | 3) {
         return Err(Errno::EOPNOTSUPP);
     }
-    let req = get_timespec(t, a.addr(2))?;
     if a.u32(1) & TIMER_ABSTIME != 0 {
         let (s, ns) = now(id)?;
         let target = req.0 as i128 * NSEC as i128 + req.1 as i128;
