@@ -20,6 +20,8 @@ pub fn exit_task(task: Task, status: ExitStatus) {
     if let Ok(mut i) = p.shared.interrupter.lock() {
         *i = None;
     }
+    let (u, s) = p.shared.times.get();
+    p.tg.dead_times.add(u, s);
     let last = remove_thread(&p.k, &p.tg, &p.shared);
     // Files first: a pipe's readers must see EOF before the parent learns of the exit.
     drop(p.fds);

@@ -17,9 +17,31 @@ use platform::Interrupter;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Condvar, Mutex};
 
+/// CPU time in nanoseconds: user (application code) and system (the sentry serving
+/// it). User time is the wall time spent switched into the application.
+#[derive(Default)]
+pub struct CpuTimes {
+    user: std::sync::atomic::AtomicU64,
+    sys: std::sync::atomic::AtomicU64,
+}
+
+impl CpuTimes {
+    pub fn add(&self, user: u64, sys: u64) {
+        use std::sync::atomic::Ordering::Relaxed;
+        self.user.fetch_add(user, Relaxed);
+        self.sys.fetch_add(sys, Relaxed);
+    }
+
+    pub fn get(&self) -> (u64, u64) {
+        use std::sync::atomic::Ordering::Relaxed;
+        (self.user.load(Relaxed), self.sys.load(Relaxed))
+    }
+}
+
 /// The part of a task that other threads use to signal and wake it.
 pub struct TaskShared {
     pub tid: i32,
+    pub times: CpuTimes,
     /// The task sleeps here in every blocking call.
     pub waiter: Arc<Waiter>,
     pub sig: Mutex<ThreadSignals>,
@@ -30,6 +52,7 @@ impl TaskShared {
     pub fn new(tid: i32, sig: ThreadSignals) -> Arc<TaskShared> {
         Arc::new(TaskShared {
             tid,
+            times: CpuTimes::default(),
             waiter: Waiter::new(),
             sig: Mutex::new(sig),
             interrupter: Mutex::new(None),
@@ -79,6 +102,10 @@ pub struct ThreadGroup {
     pub stopped: Mutex<bool>,
     /// What /proc shows of this process; published by its task threads.
     pub info: Mutex<ProcInfo>,
+    /// CPU time of threads that have exited.
+    pub dead_times: CpuTimes,
+    /// CPU time of reaped children (and what they had reaped), for RUSAGE_CHILDREN.
+    pub child_times: CpuTimes,
 }
 
 /// The parts of a process that /proc shows and only its task threads know.
@@ -112,6 +139,8 @@ impl ThreadGroup {
                 started: Some(std::time::Instant::now()),
                 ..Default::default()
             }),
+            dead_times: CpuTimes::default(),
+            child_times: CpuTimes::default(),
         })
     }
 
@@ -131,6 +160,17 @@ impl ThreadGroup {
             info.cmdline = nul_joined(argv);
             info.environ = nul_joined(envp);
         }
+    }
+
+    /// CPU time of the whole process: live threads and exited ones.
+    pub fn own_times(&self) -> (u64, u64) {
+        let (mut u, mut s) = self.dead_times.get();
+        for t in self.threads() {
+            let (tu, ts) = t.times.get();
+            u += tu;
+            s += ts;
+        }
+        (u, s)
     }
 
     pub fn threads(&self) -> Vec<Arc<TaskShared>> {

@@ -354,7 +354,12 @@ impl Task {
             if let Some(end) = self.handle_signals() {
                 break end;
             }
-            let event = match self.ctx.switch(&mut self.regs) {
+            let entered = Instant::now();
+            let switched = self.ctx.switch(&mut self.regs);
+            self.shared
+                .times
+                .add(entered.elapsed().as_nanos() as u64, 0);
+            let event = match switched {
                 Ok(e) => e,
                 Err(e) => {
                     tracing::error!(tid = self.tid(), "platform failure: {e}");

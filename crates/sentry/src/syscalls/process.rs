@@ -492,7 +492,30 @@ const WALL_BITS: u32 = 0x2000_0000 | __WALL | __WCLONE;
 const __WALL: u32 = 0x4000_0000;
 const __WCLONE: u32 = 0x8000_0000;
 
-fn try_wait(t: &Task, target: Target, o: WaitOpts) -> Result<Option<(i32, ChildReport)>, Errno> {
+/// A child's state change found by wait: its pid, what happened, and (for an exit)
+/// its CPU time as (user, system) nanoseconds.
+#[derive(Clone, Copy)]
+struct Reaped {
+    pid: i32,
+    report: ChildReport,
+    times: (u64, u64),
+}
+
+/// `struct rusage` with the given CPU times (nanoseconds) and maximum RSS (KiB).
+pub(crate) fn rusage_bytes((user, sys): (u64, u64), maxrss_kb: u64) -> [u8; 144] {
+    let mut b = [0u8; 144];
+    let tv = |ns: u64| ((ns / 1_000_000_000), (ns % 1_000_000_000) / 1000);
+    let (us, uu) = tv(user);
+    let (ss, su) = tv(sys);
+    b[0..8].copy_from_slice(&us.to_le_bytes());
+    b[8..16].copy_from_slice(&uu.to_le_bytes());
+    b[16..24].copy_from_slice(&ss.to_le_bytes());
+    b[24..32].copy_from_slice(&su.to_le_bytes());
+    b[32..40].copy_from_slice(&maxrss_kb.to_le_bytes());
+    b
+}
+
+fn try_wait(t: &Task, target: Target, o: WaitOpts) -> Result<Option<Reaped>, Errno> {
     let mut tree = t.k.tree.lock().map_err(|_| Errno::EAGAIN)?;
     let me = t.pid();
     let kids: Vec<i32> = tree
@@ -521,26 +544,43 @@ fn try_wait(t: &Task, target: Target, o: WaitOpts) -> Result<Option<(i32, ChildR
             continue;
         };
         if let (Some(st), true) = (n.zombie, o.exited) {
+            // The child's CPU time, with what it had reaped itself.
+            let (u, s) = n.tg.own_times();
+            let (cu, cs) = n.tg.child_times.get();
+            let times = (u + cu, s + cs);
             if !o.nowait {
                 tree.nodes.remove(&c);
+                t.tg.child_times.add(times.0, times.1);
                 if let Some(p) = tree.nodes.get_mut(&me) {
                     p.children.remove(&c);
                 }
             }
-            return Ok(Some((c, ChildReport::Exited(st))));
+            return Ok(Some(Reaped {
+                pid: c,
+                report: ChildReport::Exited(st),
+                times,
+            }));
         }
         match n.report {
             Some(r @ ChildReport::Stopped(_)) if o.stopped => {
                 if !o.nowait {
                     n.report = None;
                 }
-                return Ok(Some((c, r)));
+                return Ok(Some(Reaped {
+                    pid: c,
+                    report: r,
+                    times: (0, 0),
+                }));
             }
             Some(r @ ChildReport::Continued) if o.continued => {
                 if !o.nowait {
                     n.report = None;
                 }
-                return Ok(Some((c, r)));
+                return Ok(Some(Reaped {
+                    pid: c,
+                    report: r,
+                    times: (0, 0),
+                }));
             }
             _ => {}
         }
@@ -552,11 +592,7 @@ fn try_wait(t: &Task, target: Target, o: WaitOpts) -> Result<Option<(i32, ChildR
     }
 }
 
-fn wait_common(
-    t: &mut Task,
-    target: Target,
-    o: WaitOpts,
-) -> Result<Option<(i32, ChildReport)>, Errno> {
+fn wait_common(t: &mut Task, target: Target, o: WaitOpts) -> Result<Option<Reaped>, Errno> {
     let tg = t.tg.clone();
     t.block_on(&tg.child_events, events::ALL, None, |t| {
         try_wait(t, target, o)
@@ -590,7 +626,12 @@ pub fn sys_wait4(t: &mut Task, a: &Args) -> SysResult {
         nohang: opts & WNOHANG != 0,
         nowait: false,
     };
-    let Some((child, report)) = wait_common(t, target, o)? else {
+    let Some(Reaped {
+        pid: child,
+        report,
+        times,
+    }) = wait_common(t, target, o)?
+    else {
         return Ok(0);
     };
     let status = match report {
@@ -602,7 +643,7 @@ pub fn sys_wait4(t: &mut Task, a: &Args) -> SysResult {
         t.mm().write_u32(a.addr(1), status as u32)?;
     }
     if a.addr(3) != 0 {
-        t.mm().copy_out(a.addr(3), &[0u8; 144])?;
+        t.mm().copy_out(a.addr(3), &rusage_bytes(times, 0))?;
     }
     Ok(child as u64)
 }
@@ -614,7 +655,7 @@ pub fn sys_waitid(t: &mut Task, a: &Args) -> SysResult {
     let infop = a.addr(2);
     if infop != 0 {
         let info = match &found {
-            Ok(Some((pid, r))) => child_siginfo(*pid, *r).encode(),
+            Ok(Some(r)) => child_siginfo(r.pid, r.report).encode(),
             _ => [0u8; 128],
         };
         t.mm().copy_out(infop, &info)?;
@@ -623,7 +664,7 @@ pub fn sys_waitid(t: &mut Task, a: &Args) -> SysResult {
     Ok(0)
 }
 
-fn waitid_find(t: &mut Task, a: &Args) -> Result<Option<(i32, ChildReport)>, Errno> {
+fn waitid_find(t: &mut Task, a: &Args) -> Result<Option<Reaped>, Errno> {
     let id = a.i32(1);
     let target = match a.i32(0) {
         0 => Target::Any,
@@ -649,7 +690,8 @@ fn waitid_find(t: &mut Task, a: &Args) -> Result<Option<(i32, ChildReport)>, Err
     };
     let found = wait_common(t, target, o)?;
     if a.addr(4) != 0 {
-        t.mm().copy_out(a.addr(4), &[0u8; 144])?;
+        let times = found.map_or((0, 0), |r| r.times);
+        t.mm().copy_out(a.addr(4), &rusage_bytes(times, 0))?;
     }
     Ok(found)
 }

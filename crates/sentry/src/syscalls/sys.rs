@@ -279,3 +279,50 @@ pub fn sys_set_robust_list(_t: &mut Task, a: &Args) -> SysResult {
     }
     Ok(0)
 }
+
+const RUSAGE_SELF: i32 = 0;
+const RUSAGE_CHILDREN: i32 = -1;
+const RUSAGE_THREAD: i32 = 1;
+
+/// Writable memory of the process in KiB, standing in for its peak resident size.
+fn maxrss_kb(t: &Task) -> u64 {
+    let bytes: u64 = t
+        .mm()
+        .vmas()
+        .iter()
+        .filter(|v| v.prot.write)
+        .map(|v| v.end - v.start)
+        .sum();
+    (bytes / 1024).max(1)
+}
+
+pub fn sys_getrusage(t: &mut Task, a: &Args) -> SysResult {
+    let (times, rss) = match a.i32(0) {
+        RUSAGE_SELF => (t.tg.own_times(), maxrss_kb(t)),
+        RUSAGE_CHILDREN => (t.tg.child_times.get(), 0),
+        RUSAGE_THREAD => (t.shared.times.get(), maxrss_kb(t)),
+        _ => return Err(Errno::EINVAL),
+    };
+    t.mm()
+        .copy_out(a.addr(1), &super::process::rusage_bytes(times, rss))?;
+    Ok(0)
+}
+
+/// Clock ticks (AT_CLKTCK = 100 per second) in `ns` nanoseconds.
+fn ticks(ns: u64) -> u64 {
+    ns / 10_000_000
+}
+
+pub fn sys_times(t: &mut Task, a: &Args) -> SysResult {
+    if a.addr(0) != 0 {
+        let (u, s) = t.tg.own_times();
+        let (cu, cs) = t.tg.child_times.get();
+        let mut b = [0u8; 32];
+        for (i, v) in [u, s, cu, cs].into_iter().enumerate() {
+            b[i * 8..i * 8 + 8].copy_from_slice(&ticks(v).to_le_bytes());
+        }
+        t.mm().copy_out(a.addr(0), &b)?;
+    }
+    let up = rustix::time::clock_gettime(rustix::time::ClockId::Boottime);
+    Ok(up.tv_sec as u64 * 100 + up.tv_nsec as u64 / 10_000_000)
+}

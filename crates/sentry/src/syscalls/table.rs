@@ -97,6 +97,8 @@ const IMPLEMENTED: &[(u64, Handler, Support, &[Arg])] = &[
     (160, P(sys::sys_setrlimit), Full, &[Int, Ptr]),
     (302, P(sys::sys_prlimit64), Full, &[Int, Int, Ptr, Ptr]),
     (99, P(sys::sys_sysinfo), Full, &[Ptr]),
+    (98, P(sys::sys_getrusage), Partial("user time is time spent in application code; no system time"), &[Int, Ptr]),
+    (100, P(sys::sys_times), Partial("user time is time spent in application code; no system time"), &[Ptr]),
     (24, P(sys::sys_sched_yield), Full, &[]),
     (204, P(sys::sys_sched_getaffinity), Full, &[Int, Size, Ptr]),
     (157, P(sys::sys_prctl), Partial("name, dumpable, no_new_privs"), &[Int, Hex, Hex]),
