@@ -93,6 +93,16 @@ fn is_core(s: i32) -> bool {
 /// The tree half of a process exit: reparenting, zombie state, SIGCHLD, waking waiters.
 pub fn exit_process(k: &Arc<KernelShared>, tg: &Arc<ThreadGroup>, status: ExitStatus) {
     let pid = tg.pid;
+    if let Ok(mut timers) = tg.timers.lock() {
+        for id in timers
+            .real
+            .take()
+            .into_iter()
+            .chain(std::mem::take(&mut timers.posix).into_values())
+        {
+            k.timers.delete(id);
+        }
+    }
     if let Ok(mut tree) = k.tree.lock() {
         if let Some(node) = tree.nodes.get(&pid) {
             let init = node.init;

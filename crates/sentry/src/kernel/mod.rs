@@ -12,9 +12,12 @@ mod procfs;
 mod sigframe;
 pub mod signal;
 mod task;
+pub mod timers;
 pub mod waiter;
 
-pub use process::{ChildReport, GroupExit, Node, ProcInfo, TaskShared, ThreadGroup, Tree};
+pub use process::{
+    ChildReport, GroupExit, Node, ProcInfo, ProcessTimers, TaskShared, ThreadGroup, Tree,
+};
 pub use sigframe::sigreturn;
 pub use task::{
     default_rlimits, ContextSource, Cred, Rlimits, Task, TaskSeed, VforkDone, RLIM_INFINITY,
@@ -62,6 +65,7 @@ pub struct KernelShared {
     pub platform: Arc<dyn Platform>,
     pub tree: Mutex<Tree>,
     pub futexes: futex::Futexes,
+    pub timers: Arc<timers::Timers>,
     pub images: crate::loader::ImageCache,
     pub boot: Instant,
     unimplemented: Mutex<HashSet<u64>>,
@@ -80,6 +84,7 @@ impl KernelShared {
             platform,
             tree: Mutex::new(Tree::default()),
             futexes: futex::Futexes::default(),
+            timers: Default::default(),
             images: Default::default(),
             boot: Instant::now(),
             unimplemented: Mutex::new(HashSet::new()),

@@ -102,10 +102,19 @@ pub struct ThreadGroup {
     pub stopped: Mutex<bool>,
     /// What /proc shows of this process; published by its task threads.
     pub info: Mutex<ProcInfo>,
+    /// The kernel timers this process owns: ITIMER_REAL and its POSIX timers by id.
+    pub timers: Mutex<ProcessTimers>,
     /// CPU time of threads that have exited.
     pub dead_times: CpuTimes,
     /// CPU time of reaped children (and what they had reaped), for RUSAGE_CHILDREN.
     pub child_times: CpuTimes,
+}
+
+/// Ids (in `KernelShared::timers`) of a process's timers.
+#[derive(Default)]
+pub struct ProcessTimers {
+    pub real: Option<u64>,
+    pub posix: std::collections::BTreeMap<i32, u64>,
 }
 
 /// The parts of a process that /proc shows and only its task threads know.
@@ -139,6 +148,7 @@ impl ThreadGroup {
                 started: Some(std::time::Instant::now()),
                 ..Default::default()
             }),
+            timers: Mutex::new(ProcessTimers::default()),
             dead_times: CpuTimes::default(),
             child_times: CpuTimes::default(),
         })

@@ -115,6 +115,12 @@ impl SigInfo {
             {
                 b[16..24].copy_from_slice(&self.addr.to_le_bytes());
             }
+            _ if self.code == super::timers::SI_TIMER => {
+                // A POSIX timer: timer id, overrun count, the sigval.
+                b[16..20].copy_from_slice(&self.pid.to_le_bytes());
+                b[20..24].copy_from_slice(&self.status.to_le_bytes());
+                b[24..32].copy_from_slice(&self.addr.to_le_bytes());
+            }
             sig::SIGCHLD => {
                 b[16..20].copy_from_slice(&self.pid.to_le_bytes());
                 b[20..24].copy_from_slice(&self.uid.to_le_bytes());

@@ -18,6 +18,7 @@ pub mod process;
 pub mod signal;
 pub mod sys;
 pub mod time;
+pub mod timer;
 
 pub use strace::format_call;
 pub use table::{all, compatibility_report, entry, lookup_name, Entry, Support, TABLE_SIZE};

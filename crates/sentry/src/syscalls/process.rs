@@ -395,6 +395,7 @@ fn finish_exec(
         }
     }
     t.exe = exe.path;
+    super::timer::drop_posix_timers(t);
     if let Some(v) = t.vfork.take() {
         v.complete();
     }

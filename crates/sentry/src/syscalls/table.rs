@@ -4,7 +4,7 @@
 //! number, so unimplemented calls are still reported by name.
 
 use super::strace::Arg::{self, *};
-use super::{file, fs, futex, id, mmap, names::NAMES, process, signal, sys, time, Handler};
+use super::{file, fs, futex, id, mmap, names::NAMES, process, signal, sys, time, timer, Handler};
 use std::sync::OnceLock;
 
 /// How completely Moat implements a syscall.
@@ -97,6 +97,14 @@ const IMPLEMENTED: &[(u64, Handler, Support, &[Arg])] = &[
     (160, P(sys::sys_setrlimit), Full, &[Int, Ptr]),
     (302, P(sys::sys_prlimit64), Full, &[Int, Int, Ptr, Ptr]),
     (99, P(sys::sys_sysinfo), Full, &[Ptr]),
+    (37, P(timer::sys_alarm), Full, &[Int]),
+    (38, P(timer::sys_setitimer), Partial("ITIMER_VIRTUAL and ITIMER_PROF never fire"), &[Int, Ptr, Ptr]),
+    (36, P(timer::sys_getitimer), Partial("ITIMER_VIRTUAL and ITIMER_PROF never fire"), &[Int, Ptr]),
+    (222, P(timer::sys_timer_create), Partial("CPU-time clocks run on wall time"), &[Int, Ptr, Ptr]),
+    (223, P(timer::sys_timer_settime), Full, &[Int, Hex, Ptr, Ptr]),
+    (224, P(timer::sys_timer_gettime), Full, &[Int, Ptr]),
+    (225, P(timer::sys_timer_getoverrun), Partial("overruns are not counted"), &[Int]),
+    (226, P(timer::sys_timer_delete), Full, &[Int]),
     (98, P(sys::sys_getrusage), Partial("user time is time spent in application code; no system time"), &[Int, Ptr]),
     (100, P(sys::sys_times), Partial("user time is time spent in application code; no system time"), &[Ptr]),
     (24, P(sys::sys_sched_yield), Full, &[]),
