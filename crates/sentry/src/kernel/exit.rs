@@ -123,6 +123,18 @@ pub fn exit_process(k: &Arc<KernelShared>, tg: &Arc<ThreadGroup>, status: ExitSt
             let init_alive = tree.nodes.get(&init).is_some_and(|n| n.zombie.is_none());
             let new_parent = if pid != init && init_alive { init } else { 0 };
             for c in children {
+                // PR_SET_PDEATHSIG: the child learns that its parent died.
+                if let Some(n) = tree.nodes.get(&c).filter(|n| n.zombie.is_none()) {
+                    let sig = n.tg.prctl.lock().map(|p| p.pdeathsig).unwrap_or(0);
+                    if sig != 0 {
+                        n.tg.post_signal(SigInfo {
+                            signo: sig,
+                            code: signal::SI_USER,
+                            pid,
+                            ..Default::default()
+                        });
+                    }
+                }
                 reparent(&mut tree, c, new_parent);
             }
             if let Some(n) = tree.nodes.get_mut(&pid) {

@@ -16,7 +16,8 @@ pub mod timers;
 pub mod waiter;
 
 pub use process::{
-    ChildReport, GroupExit, Node, ProcInfo, ProcessTimers, TaskShared, ThreadGroup, Tree,
+    ChildReport, GroupExit, Node, PrctlState, ProcInfo, ProcessTimers, TaskShared, ThreadGroup,
+    Tree,
 };
 pub use sigframe::sigreturn;
 pub use task::{

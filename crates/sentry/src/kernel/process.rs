@@ -102,6 +102,7 @@ pub struct ThreadGroup {
     pub stopped: Mutex<bool>,
     /// What /proc shows of this process; published by its task threads.
     pub info: Mutex<ProcInfo>,
+    pub prctl: Mutex<PrctlState>,
     /// The kernel timers this process owns: ITIMER_REAL and its POSIX timers by id.
     pub timers: Mutex<ProcessTimers>,
     /// CPU time of threads that have exited.
@@ -115,6 +116,26 @@ pub struct ThreadGroup {
 pub struct ProcessTimers {
     pub real: Option<u64>,
     pub posix: std::collections::BTreeMap<i32, u64>,
+}
+
+/// prctl settings of a process.
+#[derive(Clone, Copy, Debug)]
+pub struct PrctlState {
+    pub dumpable: bool,
+    /// Once set, stays set, and is inherited across fork and execve.
+    pub no_new_privs: bool,
+    /// The signal this process gets when its parent exits (0: none).
+    pub pdeathsig: i32,
+}
+
+impl Default for PrctlState {
+    fn default() -> Self {
+        PrctlState {
+            dumpable: true,
+            no_new_privs: false,
+            pdeathsig: 0,
+        }
+    }
 }
 
 /// The parts of a process that /proc shows and only its task threads know.
@@ -149,6 +170,7 @@ impl ThreadGroup {
                 ..Default::default()
             }),
             timers: Mutex::new(ProcessTimers::default()),
+            prctl: Mutex::new(PrctlState::default()),
             dead_times: CpuTimes::default(),
             child_times: CpuTimes::default(),
         })

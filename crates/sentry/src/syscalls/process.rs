@@ -120,6 +120,9 @@ fn register(
         if let (Ok(mut c), Ok(p)) = (tg.comm.lock(), t.tg.comm.lock()) {
             *c = p.clone();
         }
+        if let (Ok(mut c), Ok(p)) = (tg.prctl.lock(), t.tg.prctl.lock()) {
+            *c = crate::kernel::PrctlState { pdeathsig: 0, ..*p };
+        }
         if let (Ok(mut c), Ok(p)) = (tg.info.lock(), t.tg.info.lock()) {
             c.cmdline = p.cmdline.clone();
             c.environ = p.environ.clone();

@@ -257,20 +257,37 @@ pub fn sys_prctl(t: &mut Task, a: &Args) -> SysResult {
             t.mm().copy_out(a.addr(1), &b)?;
             Ok(0)
         }
-        PR_SET_PDEATHSIG => crate::kernel::signal::valid(a.i32(1))
-            .or(if a.i32(1) == 0 {
-                Ok(0)
-            } else {
-                Err(Errno::EINVAL)
-            })
-            .map(|_| 0),
-        PR_GET_PDEATHSIG => t.mm().write_u32(a.addr(1), 0).map(|_| 0),
-        PR_GET_DUMPABLE => Ok(1),
-        PR_SET_DUMPABLE if a.u64(1) <= 1 => Ok(0),
-        PR_SET_NO_NEW_PRIVS if a.u64(1) == 1 && a.u64(2) == 0 => Ok(0),
-        PR_GET_NO_NEW_PRIVS => Ok(0),
+        PR_SET_PDEATHSIG => {
+            let sig = a.i32(1);
+            if sig != 0 {
+                crate::kernel::signal::valid(sig)?;
+            }
+            set_prctl(t, |p| p.pdeathsig = sig)
+        }
+        PR_GET_PDEATHSIG => {
+            let sig = get_prctl(t)?.pdeathsig;
+            t.mm().write_u32(a.addr(1), sig as u32).map(|_| 0)
+        }
+        PR_GET_DUMPABLE => Ok(get_prctl(t)?.dumpable as u64),
+        PR_SET_DUMPABLE if a.u64(1) <= 1 => set_prctl(t, |p| p.dumpable = a.u64(1) == 1),
+        PR_SET_NO_NEW_PRIVS if a.u64(1) == 1 && a.u64(2) == 0 && a.u64(3) == 0 && a.u64(4) == 0 => {
+            set_prctl(t, |p| p.no_new_privs = true)
+        }
+        PR_GET_NO_NEW_PRIVS if a.u64(1) == 0 && a.u64(2) == 0 && a.u64(3) == 0 && a.u64(4) == 0 => {
+            Ok(get_prctl(t)?.no_new_privs as u64)
+        }
         _ => Err(Errno::EINVAL),
     }
+}
+
+fn get_prctl(t: &Task) -> Result<crate::kernel::PrctlState, Errno> {
+    t.tg.prctl.lock().map(|p| *p).map_err(|_| Errno::EAGAIN)
+}
+
+fn set_prctl(t: &Task, f: impl FnOnce(&mut crate::kernel::PrctlState)) -> SysResult {
+    let mut p = t.tg.prctl.lock().map_err(|_| Errno::EAGAIN)?;
+    f(&mut p);
+    Ok(0)
 }
 
 pub fn sys_set_robust_list(_t: &mut Task, a: &Args) -> SysResult {
