@@ -170,6 +170,7 @@ impl Kernel {
             fds: Arc::new(fds),
             fs,
             cred,
+            groups: Arc::new(Vec::new()),
             rlimits: default_rlimits(),
             exe: exe.path,
             vfork: None,

@@ -147,6 +147,8 @@ pub struct ProcInfo {
     pub environ: Vec<u8>,
     pub mm: std::sync::Weak<crate::mm::MemoryManager>,
     pub uid: u32,
+    /// Saved set-user-id, which kill(2) permission also accepts.
+    pub suid: u32,
     pub gid: u32,
     /// When the process started, for /proc/PID/stat's starttime.
     pub started: Option<std::time::Instant>,

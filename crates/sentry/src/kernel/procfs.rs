@@ -246,6 +246,7 @@ impl super::Task {
             info.view = Some(Arc::new(view));
             info.mm = Arc::downgrade(self.mm_arc());
             info.uid = self.cred.uid;
+            info.suid = self.cred.suid;
             info.gid = self.cred.gid;
         }
     }

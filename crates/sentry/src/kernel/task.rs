@@ -93,6 +93,8 @@ pub struct TaskSeed {
     pub fds: Arc<FdTable>,
     pub fs: FsContext,
     pub cred: Cred,
+    /// Supplementary group ids.
+    pub groups: Arc<Vec<u32>>,
     pub rlimits: Rlimits,
     pub exe: String,
     pub vfork: Option<Arc<VforkDone>>,
@@ -109,6 +111,8 @@ pub struct Task {
     pub fds: Arc<FdTable>,
     pub fs: FsContext,
     pub cred: Cred,
+    /// Supplementary group ids.
+    pub groups: Arc<Vec<u32>>,
     pub rlimits: Rlimits,
     pub exe: String,
     pub vfork: Option<Arc<VforkDone>>,
@@ -172,6 +176,7 @@ impl TaskSeed {
             fds: self.fds,
             fs: self.fs,
             cred: self.cred,
+            groups: self.groups,
             rlimits: self.rlimits,
             exe: self.exe,
             vfork: self.vfork,
@@ -451,7 +456,10 @@ impl Task {
             tracing::info!(target: "strace", "[{:>4}] {call} = {res}", self.tid());
         }
         // Calls that change what /proc shows of this process.
-        if matches!(nr, 59 | 322 | 80 | 81 | 161) {
+        if matches!(
+            nr,
+            59 | 322 | 80 | 81 | 161 | 105 | 106 | 113 | 114 | 117 | 119
+        ) {
             self.publish_proc_view();
         }
         match result {
@@ -644,6 +652,7 @@ impl Task {
             fds,
             fs: self.fs.fork(),
             cred: self.cred,
+            groups: self.groups.clone(),
             rlimits: self.rlimits,
             exe: self.exe.clone(),
             vfork,

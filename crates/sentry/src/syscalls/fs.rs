@@ -100,7 +100,7 @@ pub(crate) fn creds(t: &Task) -> Creds {
     Creds {
         uid: t.cred.euid,
         gid: t.cred.egid,
-        groups: Vec::new(),
+        groups: t.groups.to_vec(),
         pid: t.pid(),
     }
 }

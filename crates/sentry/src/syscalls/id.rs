@@ -46,22 +46,41 @@ pub fn sys_getresgid(t: &mut Task, a: &Args) -> SysResult {
     )
 }
 
-pub fn sys_getgroups(_t: &mut Task, a: &Args) -> SysResult {
-    if a.i32(0) < 0 {
+pub fn sys_getgroups(t: &mut Task, a: &Args) -> SysResult {
+    let size = a.i32(0);
+    if size < 0 {
         return Err(Errno::EINVAL);
     }
-    Ok(0)
+    let n = t.groups.len();
+    if size == 0 {
+        return Ok(n as u64);
+    }
+    if (size as usize) < n {
+        return Err(Errno::EINVAL);
+    }
+    let bytes: Vec<u8> = t.groups.iter().flat_map(|g| g.to_le_bytes()).collect();
+    t.mm().copy_out(a.addr(1), &bytes)?;
+    Ok(n as u64)
 }
 
+/// NGROUPS_MAX.
+const MAX_GROUPS: usize = 65536;
+
 pub fn sys_setgroups(t: &mut Task, a: &Args) -> SysResult {
-    let n = a.i32(0);
-    if !(0..=65536).contains(&n) {
-        return Err(Errno::EINVAL);
-    }
+    let n = usize::try_from(a.i32(0))
+        .ok()
+        .filter(|&n| n <= MAX_GROUPS)
+        .ok_or(Errno::EINVAL)?;
     if t.cred.euid != 0 {
         return Err(Errno::EPERM);
     }
-    t.mm().copy_in_vec(a.addr(1), n as usize * 4)?;
+    let bytes = t.mm().copy_in_vec(a.addr(1), n * 4)?;
+    let mut groups: Vec<u32> = bytes
+        .chunks_exact(4)
+        .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+        .collect();
+    groups.sort_unstable();
+    t.groups = std::sync::Arc::new(groups);
     Ok(0)
 }
 

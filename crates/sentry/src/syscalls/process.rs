@@ -817,13 +817,34 @@ fn user_info(t: &Task, signo: i32, code: i32) -> SigInfo {
     }
 }
 
-/// Sends `signo` to every process in `targets`; signal 0 only checks they exist.
-fn deliver(targets: Vec<Arc<ThreadGroup>>, info: SigInfo) -> SysResult {
+/// kill(2)'s permission rule: root may signal anyone; others need their real or
+/// effective uid to match the target's real or saved uid.
+fn may_signal(t: &Task, target: &ThreadGroup) -> bool {
+    if t.cred.euid == 0 {
+        return true;
+    }
+    let (uid, suid) = target
+        .info
+        .lock()
+        .map(|i| (i.uid, i.suid))
+        .unwrap_or((0, 0));
+    [t.cred.uid, t.cred.euid]
+        .iter()
+        .any(|&me| me == uid || me == suid)
+}
+
+/// Sends `signo` to every process in `targets` the caller may signal; signal 0 only
+/// checks. ESRCH if there is none, EPERM if there are some but none may be signalled.
+fn deliver(t: &Task, targets: Vec<Arc<ThreadGroup>>, info: SigInfo) -> SysResult {
     if targets.is_empty() {
         return Err(Errno::ESRCH);
     }
+    let allowed: Vec<_> = targets.into_iter().filter(|tg| may_signal(t, tg)).collect();
+    if allowed.is_empty() {
+        return Err(Errno::EPERM);
+    }
     if info.signo != 0 {
-        for tg in targets {
+        for tg in allowed {
             tg.post_signal(info);
         }
     }
@@ -862,7 +883,7 @@ pub fn sys_kill(t: &mut Task, a: &Args) -> SysResult {
             p => tree.group_members(-p),
         }
     };
-    deliver(targets, info)
+    deliver(t, targets, info)
 }
 
 fn thread_target(t: &Task, tid: i32) -> Result<(Arc<ThreadGroup>, Arc<TaskShared>), Errno> {
