@@ -271,19 +271,34 @@ fn unexecutable_binary_is_named_in_the_error() {
     let private = env.dir.join("moat-private");
     fs::copy(cli_support::MOAT, &private).unwrap();
     fs::set_permissions(&private, fs::Permissions::from_mode(0o700)).unwrap();
-    let out = std::process::Command::new(&private)
-        .args([
-            "--root",
-            env.root.to_str().unwrap(),
-            "create",
-            "--bundle",
-            b.to_str().unwrap(),
-            &id,
-        ])
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .output()
-        .unwrap();
+    // Another test thread may fork while the copy is still open for writing, and its
+    // child then holds the write descriptor for a moment: exec fails with ETXTBSY
+    // until that child has exec'd or exited. Retry briefly.
+    let run = || {
+        std::process::Command::new(&private)
+            .args([
+                "--root",
+                env.root.to_str().unwrap(),
+                "create",
+                "--bundle",
+                b.to_str().unwrap(),
+                &id,
+            ])
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .output()
+    };
+    let mut attempt = run();
+    for _ in 0..100 {
+        match &attempt {
+            Err(e) if e.kind() == std::io::ErrorKind::ExecutableFileBusy => {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+                attempt = run();
+            }
+            _ => break,
+        }
+    }
+    let out = attempt.unwrap();
     assert!(!out.status.success());
     let line = one_line(&String::from_utf8_lossy(&out.stderr));
     assert!(

@@ -69,6 +69,31 @@ fn busybox_shell_matches_the_host() {
     assert_eq!(moat.status.code(), Some(7), "moat's exit status");
 }
 
+/// Issue 2's own rootfs: only busybox with its applet links, and /tmp.
+fn bare_rootfs(name: &str) -> PathBuf {
+    let dir = rootfs(name);
+    for sub in ["dev", "proc", "etc", "root"] {
+        std::fs::remove_dir_all(dir.join(sub)).unwrap();
+    }
+    dir
+}
+
+#[test]
+fn busybox_shell_matches_the_host_in_a_bare_rootfs() {
+    // Without /dev and /proc in the rootfs, `ls /` must not show the sentry's own.
+    let root = bare_rootfs("shell-bare");
+    let moat = moat_do(&root, &["/bin/sh", "-c", SHELL_SCRIPT]);
+    let host = host_chroot(&root, &["/bin/sh", "-c", SHELL_SCRIPT]);
+    assert_eq!(host.status.code(), Some(7), "host run: {host:?}");
+    assert_eq!(
+        String::from_utf8_lossy(&moat.stdout),
+        String::from_utf8_lossy(&host.stdout),
+        "stdout differs; moat stderr: {}",
+        String::from_utf8_lossy(&moat.stderr)
+    );
+    assert_eq!(moat.status.code(), Some(7), "moat's exit status");
+}
+
 #[test]
 fn exit_status_follows_the_program() {
     let root = rootfs("status");

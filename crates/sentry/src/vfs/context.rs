@@ -763,31 +763,43 @@ pub fn new_container_fs(
     } else {
         host_root
     };
+    // The sentry's /dev, /tmp and /proc go on the rootfs's own directories of those
+    // names; a rootfs without one gets none there, as a chroot into it would.
+    let has_dir = |name: &[u8]| {
+        root_inode
+            .lookup(name)
+            .is_ok_and(|i| i.file_type() == FileType::Directory)
+    };
+    let (has_dev, has_tmp, has_proc) = (has_dir(b"dev"), has_dir(b"tmp"), has_dir(b"proc"));
     let table = Arc::new(MountTable::new());
     MountTable::register(&table);
     let root_mount = table.new_mount(root_inode, false);
     let root_type = if overlay { "overlay" } else { "hostfs" };
     table.describe(&root_mount, "/", root_type, "rootfs");
     let root = Dentry::root_of(root_mount);
-    let devfs: Arc<dyn super::Inode> = dev::new_devfs();
-    let m = table.new_mount(devfs, false);
-    table.describe(&m, "/dev", "devtmpfs", "devtmpfs");
-    table.attach(&root, b"dev", m);
-    let tmp: Arc<dyn super::Inode> = MemDir::new(
-        &MemFs::tmpfs(),
-        NewAttr {
+    if has_dev {
+        let devfs: Arc<dyn super::Inode> = dev::new_devfs();
+        let m = table.new_mount(devfs, false);
+        table.describe(&m, "/dev", "devtmpfs", "devtmpfs");
+        table.attach(&root, b"dev", m);
+    }
+    if has_tmp {
+        let attr = NewAttr {
             mode: 0o1777,
             uid: 0,
             gid: 0,
-        },
-    );
-    let m = table.new_mount(tmp, false);
-    table.describe(&m, "/tmp", "tmpfs", "tmpfs");
-    table.attach(&root, b"tmp", m);
-    let procfs: Arc<dyn super::Inode> = proc::new_procfs();
-    let m = table.new_mount(procfs, false);
-    table.describe(&m, "/proc", "proc", "proc");
-    table.attach(&root, b"proc", m);
+        };
+        let tmp: Arc<dyn super::Inode> = MemDir::new(&MemFs::tmpfs(), attr);
+        let m = table.new_mount(tmp, false);
+        table.describe(&m, "/tmp", "tmpfs", "tmpfs");
+        table.attach(&root, b"tmp", m);
+    }
+    if has_proc {
+        let procfs: Arc<dyn super::Inode> = proc::new_procfs();
+        let m = table.new_mount(procfs, false);
+        table.describe(&m, "/proc", "proc", "proc");
+        table.attach(&root, b"proc", m);
+    }
     let mut ctx = FsContext {
         root: root.clone(),
         cwd: root,

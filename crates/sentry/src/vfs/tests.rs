@@ -49,6 +49,10 @@ fn host_tree() -> TempDir {
     std::os::unix::fs::symlink("loop2", p.join("loop1")).unwrap();
     std::os::unix::fs::symlink("loop1", p.join("loop2")).unwrap();
     std::os::unix::fs::symlink("../../../../../../etc/passwd", p.join("escape")).unwrap();
+    // Mount points for the sentry's own filesystems, as a rootfs has them.
+    for d in ["dev", "tmp", "proc"] {
+        std::fs::create_dir(p.join(d)).unwrap();
+    }
     t
 }
 
@@ -145,7 +149,7 @@ fn overlay_whiteouts_and_merged_listing() {
     write_file(&fs, "/b", libc::O_CREAT as u32, b"new").unwrap();
     assert_eq!(
         names(&fs, "/"),
-        ["abs", "b", "d", "escape", "l", "loop1", "loop2"]
+        ["abs", "b", "d", "dev", "escape", "l", "loop1", "loop2", "proc", "tmp"]
     );
     assert!(host.path().join("a").exists());
     assert!(!host.path().join("b").exists());
@@ -270,12 +274,32 @@ fn executables_need_a_regular_file_with_x() {
 }
 
 #[test]
+fn sentry_filesystems_need_their_mount_points() {
+    let t = TempDir::new();
+    std::fs::create_dir(t.path().join("tmp")).unwrap();
+    let fs = new_container_fs(t.fd(), true, Vec::new()).unwrap();
+    let c = Creds::root();
+    assert!(fs.lookup(&c, None, b"/tmp", true).is_ok());
+    assert_eq!(
+        fs.lookup(&c, None, b"/dev", true).err(),
+        Some(Errno::ENOENT)
+    );
+    assert_eq!(
+        fs.lookup(&c, None, b"/proc", true).err(),
+        Some(Errno::ENOENT)
+    );
+}
+
+#[test]
 fn tmp_and_dev_are_sentry_filesystems() {
     let host = host_tree();
     let fs = new_container_fs(host.fd(), true, Vec::new()).unwrap();
     write_file(&fs, "/tmp/f", libc::O_CREAT as u32, b"hi").unwrap();
     assert_eq!(read_all(&fs, "/tmp/f").unwrap(), b"hi");
-    assert!(!host.path().join("tmp").exists());
+    assert!(
+        !host.path().join("tmp/f").exists(),
+        "a tmpfs write reached the host"
+    );
     assert_eq!(read_all(&fs, "/dev/null").unwrap(), b"");
     let st = fs.stat(&Creds::root(), None, b"/dev/zero", true).unwrap();
     assert_eq!(st.file_type(), Some(FileType::CharDev));
