@@ -8,8 +8,9 @@ use anyhow::Context;
 
 use super::{runtime, what, GlobalOpts};
 
+/// The flags `create` and `run` share: where the bundle is and how the sandbox is set up.
 #[derive(Args, Debug)]
-pub struct CreateArgs {
+pub struct SetupArgs {
     /// Bundle directory (holding config.json).
     #[arg(long, short = 'b', default_value = ".")]
     pub bundle: PathBuf,
@@ -25,6 +26,24 @@ pub struct CreateArgs {
     /// Accepted for runc compatibility (there is no session keyring in the sandbox).
     #[arg(long, hide = true)]
     pub no_new_keyring: bool,
+}
+
+impl SetupArgs {
+    pub fn create_opts(&self, g: &GlobalOpts, attached: bool) -> container::lifecycle::CreateOpts {
+        container::lifecycle::CreateOpts {
+            bundle: self.bundle.clone(),
+            console_socket: self.console_socket.clone(),
+            pid_file: self.pid_file.clone(),
+            attached,
+            user_log: g.user_log.clone(),
+        }
+    }
+}
+
+#[derive(Args, Debug)]
+pub struct CreateArgs {
+    #[command(flatten)]
+    pub setup: SetupArgs,
     /// Container id.
     pub id: String,
 }
@@ -32,13 +51,7 @@ pub struct CreateArgs {
 pub fn run(g: &GlobalOpts, args: CreateArgs) -> anyhow::Result<i32> {
     let ctx = || what("creating", &args.id);
     let rt = runtime(g).with_context(ctx)?;
-    let opts = container::lifecycle::CreateOpts {
-        bundle: args.bundle,
-        console_socket: args.console_socket,
-        pid_file: args.pid_file,
-        attached: false,
-        user_log: g.user_log.clone(),
-    };
+    let opts = args.setup.create_opts(g, false);
     rt.create(&args.id, &opts).with_context(ctx)?;
     Ok(0)
 }

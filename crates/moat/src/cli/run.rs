@@ -1,33 +1,19 @@
 //! `moat run`: create + start; unless detached, wait and exit with the container's
 //! status, and clean up after it.
 
-use std::path::PathBuf;
-
 use anyhow::Context;
 use clap::Args;
 
+use super::create::SetupArgs;
 use super::{runtime, what, GlobalOpts};
 
 #[derive(Args, Debug)]
 pub struct RunArgs {
-    /// Bundle directory (holding config.json).
-    #[arg(long, short = 'b', default_value = ".")]
-    pub bundle: PathBuf,
+    #[command(flatten)]
+    pub setup: SetupArgs,
     /// Return once the container runs instead of waiting for it.
     #[arg(long, short = 'd')]
     pub detach: bool,
-    /// File to write the sandbox process's pid to.
-    #[arg(long)]
-    pub pid_file: Option<PathBuf>,
-    /// Unix socket that receives the terminal master when process.terminal is set.
-    #[arg(long)]
-    pub console_socket: Option<PathBuf>,
-    /// Accepted for runc compatibility (the sandbox always builds its own root).
-    #[arg(long, hide = true)]
-    pub no_pivot: bool,
-    /// Accepted for runc compatibility (there is no session keyring in the sandbox).
-    #[arg(long, hide = true)]
-    pub no_new_keyring: bool,
     /// Container id.
     pub id: String,
 }
@@ -35,13 +21,7 @@ pub struct RunArgs {
 pub fn run(g: &GlobalOpts, args: RunArgs) -> anyhow::Result<i32> {
     let id = args.id.as_str();
     let rt = runtime(g).with_context(|| what("running", id))?;
-    let opts = container::lifecycle::CreateOpts {
-        bundle: args.bundle.clone(),
-        console_socket: args.console_socket.clone(),
-        pid_file: args.pid_file.clone(),
-        attached: !args.detach,
-        user_log: g.user_log.clone(),
-    };
+    let opts = args.setup.create_opts(g, !args.detach);
     let mut created = rt.create(id, &opts).with_context(|| what("creating", id))?;
     if let Err(e) = rt.start(id) {
         let _ = created.destroy(&rt);
