@@ -551,16 +551,8 @@ impl FsContext {
         }
         if let Some(d) = &dst {
             // ... and its destination cannot be one of its ancestors.
-            let mut depth = 0;
-            let mut cur = Some(src_lk.parent.clone());
-            while let Some(c) = cur.take().filter(|_| {
-                depth += 1;
-                depth < 2048
-            }) {
-                if c.same(d) {
-                    return Err(Errno::ENOTEMPTY);
-                }
-                cur = c.parent();
+            if has_ancestor(&src_lk.parent, d) {
+                return Err(Errno::ENOTEMPTY);
             }
         }
         if src_lk.parent.mount.readonly {
@@ -605,16 +597,8 @@ impl FsContext {
         }
         // Neither may be an ancestor of the other's new place.
         for (moving, into) in [(a, &b_lk.parent), (b, &a_lk.parent)] {
-            let mut depth = 0;
-            let mut cur = Some(into.clone());
-            while let Some(c) = cur.take().filter(|_| {
-                depth += 1;
-                depth < 2048
-            }) {
-                if c.same(moving) {
-                    return Err(Errno::EINVAL);
-                }
-                cur = c.parent();
+            if has_ancestor(into, moving) {
+                return Err(Errno::EINVAL);
             }
         }
         if a_lk.parent.mount.readonly {
@@ -828,6 +812,19 @@ impl FsContext {
         self.mounts.attach(&lk.parent, &lk.name, mount);
         Ok(())
     }
+}
+
+/// Whether `target` is `start` or one of its ancestors (bounded, in case of a cycle).
+fn has_ancestor(start: &Arc<Dentry>, target: &Arc<Dentry>) -> bool {
+    let mut cur = Some(start.clone());
+    for _ in 0..2048 {
+        match cur {
+            Some(c) if c.same(target) => return true,
+            Some(c) => cur = c.parent(),
+            None => return false,
+        }
+    }
+    false
 }
 
 /// Raises this process's RLIMIT_NOFILE soft limit to the hard one: the overlay keeps
