@@ -23,15 +23,19 @@ pub fn run(g: &GlobalOpts, args: RunArgs) -> anyhow::Result<i32> {
     let rt = runtime(g).with_context(|| what("running", id))?;
     let opts = args.setup.create_opts(g, !args.detach);
     let mut created = rt.create(id, &opts).with_context(|| what("creating", id))?;
+    // Forward before the process starts, so that no signal sent once it runs can reach
+    // moat unforwarded (and kill it, with the attached sandbox).
+    if !args.detach {
+        if let Err(e) = super::forward::start(created.sandbox().clone(), id.to_owned()) {
+            tracing::warn!("signals will not reach the container: {e}");
+        }
+    }
     if let Err(e) = rt.start(id) {
         let _ = created.destroy(&rt);
         return Err(e).with_context(|| what("starting", id));
     }
     if args.detach {
         return Ok(0);
-    }
-    if let Err(e) = super::forward::start(created.sandbox().clone(), id.to_owned()) {
-        tracing::warn!("signals will not reach the container: {e}");
     }
     let status = created.wait(&rt).with_context(|| what("waiting for", id));
     let cleanup = created.destroy(&rt).with_context(|| what("deleting", id));
